@@ -1,0 +1,57 @@
+// The interface every destination plugin implements: a few narrow methods; batching, ordering
+// and fan-out are done once, by the writer layer.
+//
+// Life cycle, driven from one writer thread per (source, destination) pair:
+//   Configure(spec)   parse and check options; no I/O (also used by `validate-config`)
+//   Init(ctx, spec)   connect
+//   Migrate(tables)   create or alter tables (safe or forced, per the destination's migrate_mode)
+//   Write(table, batches)   store rows durably, all-or-nothing (one transaction); insert or
+//                     upsert according to write_mode
+//   DeleteStale(...)  delete the source's rows older than the sync
+//   Close()
+// A DestinationPlugin object is not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "quarry/config/spec.h"
+#include "quarry/plugin/source.h"
+#include "quarry/plugin/spec_reader.h"
+#include "quarry/schema/table.h"
+#include "quarry/types/record_batch.h"
+
+namespace quarry::plugin {
+
+// When the writer flushes a table's pending rows.
+struct BatchOptions {
+  int64_t batch_size = 10'000;                 // rows
+  int64_t batch_size_bytes = 10 * 1024 * 1024; // bytes of column data
+  int64_t batch_timeout_us = 20'000'000;       // age of the oldest pending row
+};
+
+// Reads batch_size, batch_size_bytes and batch_timeout from a destination's spec.
+BatchOptions ReadBatchOptions(SpecReader& reader, BatchOptions defaults);
+
+class DestinationPlugin {
+ public:
+  virtual ~DestinationPlugin() = default;
+  virtual Status Configure(const nlohmann::json& spec) = 0;
+  virtual BatchOptions batch_options() const = 0;
+  // `dest` carries write_mode, migrate_mode, pk_mode.
+  virtual Status Init(const PluginContext& ctx, const config::DestinationSpec& dest) = 0;
+  // Tables come flattened, parents before children, with the _cq_* columns.
+  virtual Status Migrate(const std::vector<schema::TablePtr>& tables) = 0;
+  // REQUIRES: every batch's schema is table.arrow_schema; Migrate saw the table.
+  virtual Status Write(const schema::Table& table,
+                       const std::vector<types::RecordBatchPtr>& batches) = 0;
+  // Returns the number of rows deleted.
+  virtual Result<int64_t> DeleteStale(const schema::Table& table, std::string_view source_name,
+                                      int64_t sync_time_us) = 0;
+  virtual Status Close() { return Status::OK(); }
+};
+
+}  // namespace quarry::plugin

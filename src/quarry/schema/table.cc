@@ -1,0 +1,177 @@
+#include "quarry/schema/table.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "quarry/base/glob.h"
+
+namespace quarry::schema {
+
+int Table::ColumnIndex(std::string_view column) const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].name == column) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::vector<std::string> Table::PrimaryKeys() const {
+  std::vector<std::string> pks;
+  for (const auto& c : columns) {
+    if (c.primary_key) pks.push_back(c.name);
+  }
+  return pks;
+}
+
+namespace {
+
+types::SchemaPtr ArrowSchemaOf(const Table& t) {
+  std::vector<types::Field> fields;
+  fields.reserve(t.columns.size());
+  for (const auto& c : t.columns) {
+    types::Metadata md;
+    if (c.primary_key) md["cq:extension:primary_key"] = "true";
+    if (c.unique) md["cq:extension:unique"] = "true";
+    if (c.incremental_key) md["cq:extension:incremental"] = "true";
+    fields.push_back({c.name, c.type, !c.not_null, std::move(md)});
+  }
+  types::Metadata md{{"cq:table_name", t.name}};
+  if (!t.title.empty()) md["cq:table_title"] = t.title;
+  if (!t.description.empty()) md["cq:table_description"] = t.description;
+  if (!t.parent.empty()) md["cq:table_depends_on"] = t.parent;
+  if (t.is_incremental) md["cq:extension:incremental"] = "true";
+  return std::make_shared<const types::Schema>(std::move(fields), std::move(md));
+}
+
+bool ValidName(std::string_view n) {
+  if (n.empty()) return false;
+  for (char c : n) {
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+          (c >= 'A' && c <= 'Z'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<TablePtr> FinalizeWithParent(Table t, const std::string& parent) {
+  if (!ValidName(t.name)) return Status::Invalid(fmt::format("invalid table name \"{}\"", t.name));
+  t.parent = parent;
+  std::set<std::string> names;
+  for (const auto& c : t.columns) {
+    if (!ValidName(c.name)) {
+      return Status::Invalid(fmt::format("table {}: invalid column name \"{}\"", t.name, c.name));
+    }
+    if (!c.type) return Status::Invalid(fmt::format("table {}: column {} has no type", t.name, c.name));
+    if (!names.insert(c.name).second) {
+      return Status::Invalid(fmt::format("table {}: duplicate column {}", t.name, c.name));
+    }
+  }
+  std::vector<TablePtr> children;
+  for (const auto& child : t.relations) {
+    QUARRY_ASSIGN_OR_RETURN(TablePtr c, FinalizeWithParent(*child, t.name));
+    children.push_back(std::move(c));
+  }
+  t.relations = std::move(children);
+  t.arrow_schema = ArrowSchemaOf(t);
+  return TablePtr(std::make_shared<const Table>(std::move(t)));
+}
+
+}  // namespace
+
+Result<TablePtr> Finalize(Table table) { return FinalizeWithParent(std::move(table), ""); }
+
+TablePtr WithCqColumns(const Table& table, bool cq_id_only) {
+  Table t = table;
+  if (!t.HasCqColumns()) {
+    bool has_pk = false;
+    for (auto& c : t.columns) {
+      if (cq_id_only) c.primary_key = false;
+      has_pk = has_pk || c.primary_key;
+    }
+    std::vector<Column> cols;
+    cols.push_back({std::string(kCqSourceName), types::utf8(), "Name of the source that synced the row"});
+    cols.push_back({std::string(kCqSyncTime), types::timestamp(), "Start time of the sync that wrote the row"});
+    Column id{std::string(kCqId), types::uuid(), "Unique id of the row"};
+    id.not_null = true;
+    id.unique = true;
+    id.primary_key = !has_pk;
+    cols.push_back(id);
+    cols.push_back({std::string(kCqParentId), types::uuid(), "_cq_id of the parent row"});
+    cols.insert(cols.end(), t.columns.begin(), t.columns.end());
+    t.columns = std::move(cols);
+  } else if (cq_id_only) {
+    for (auto& c : t.columns) c.primary_key = c.name == kCqId;
+  }
+  std::vector<TablePtr> children;
+  for (const auto& child : t.relations) children.push_back(WithCqColumns(*child, cq_id_only));
+  t.relations = std::move(children);
+  t.arrow_schema = ArrowSchemaOf(t);
+  return std::make_shared<const Table>(std::move(t));
+}
+
+std::vector<TablePtr> Flatten(const std::vector<TablePtr>& tree) {
+  std::vector<TablePtr> out;
+  for (const auto& t : tree) {
+    out.push_back(t);
+    auto sub = Flatten(t->relations);
+    out.insert(out.end(), sub.begin(), sub.end());
+  }
+  return out;
+}
+
+namespace {
+
+bool MatchesAny(const std::vector<std::string>& patterns, std::string_view name) {
+  for (const auto& p : patterns) {
+    if (GlobMatch(p, name)) return true;
+  }
+  return false;
+}
+
+// Returns the selected copy of `t`, or nullptr when neither it nor a descendant is selected.
+TablePtr SelectTree(const Table& t, const TableSelection& sel, bool parent_selected) {
+  if (MatchesAny(sel.skip_tables, t.name)) return nullptr;
+  const bool selected =
+      MatchesAny(sel.tables, t.name) || (parent_selected && !sel.skip_dependent_tables);
+  std::vector<TablePtr> children;
+  for (const auto& c : t.relations) {
+    if (auto kept = SelectTree(*c, sel, selected)) children.push_back(std::move(kept));
+  }
+  if (!selected && children.empty()) return nullptr;
+  Table copy = t;
+  copy.relations = std::move(children);
+  return std::make_shared<const Table>(std::move(copy));
+}
+
+}  // namespace
+
+Result<std::vector<TablePtr>> SelectTables(const std::vector<TablePtr>& tree,
+                                           const TableSelection& selection) {
+  if (selection.tables.empty()) {
+    return Status::Invalid("tables: at least one pattern is required (use [\"*\"] for all tables)");
+  }
+  const auto all = Flatten(tree);
+  auto check = [&](const std::vector<std::string>& patterns, std::string_view key) -> Status {
+    for (const auto& p : patterns) {
+      bool hit = false;
+      for (const auto& t : all) hit = hit || GlobMatch(p, t->name);
+      if (!hit) {
+        std::string names;
+        for (const auto& t : all) names += (names.empty() ? "" : ", ") + t->name;
+        return Status::Invalid(fmt::format("{}: pattern \"{}\" matches no table (tables: {})",
+                                           key, p, names));
+      }
+    }
+    return Status::OK();
+  };
+  QUARRY_RETURN_NOT_OK(check(selection.tables, "tables"));
+  QUARRY_RETURN_NOT_OK(check(selection.skip_tables, "skip_tables"));
+  std::vector<TablePtr> out;
+  for (const auto& t : tree) {
+    if (auto kept = SelectTree(*t, selection, false)) out.push_back(std::move(kept));
+  }
+  return out;
+}
+
+}  // namespace quarry::schema

@@ -1,0 +1,87 @@
+#include "quarry/schema/table.h"
+
+#include <gtest/gtest.h>
+
+namespace quarry::schema {
+namespace {
+
+std::vector<TablePtr> Tree() {
+  Table child{"parent_child", "", "", {{"v", types::int64()}}};
+  Table grandchild{"parent_child_leaf", "", "", {{"w", types::int64()}}};
+  child.relations.push_back(std::make_shared<const Table>(grandchild));
+  Table parent{"parent", "", "", {{"id", types::int64(), "", true}}};
+  parent.relations.push_back(std::make_shared<const Table>(child));
+  Table other{"other", "", "", {{"x", types::utf8()}}};
+  return {*Finalize(parent), *Finalize(other)};
+}
+
+std::string Names(const Result<std::vector<TablePtr>>& r) {
+  if (!r.ok()) return "error: " + r.status().message();
+  std::string s;
+  for (const auto& t : Flatten(*r)) s += (s.empty() ? "" : ",") + t->name;
+  return s;
+}
+
+TEST(SelectTablesTest, ChildrenAreSkippedByDefault) {
+  EXPECT_EQ(Names(SelectTables(Tree(), {{"parent"}, {}, true})), "parent");
+}
+
+TEST(SelectTablesTest, ChildrenComeAlongWithoutSkipDependentTables) {
+  EXPECT_EQ(Names(SelectTables(Tree(), {{"parent"}, {}, false})),
+            "parent,parent_child,parent_child_leaf");
+}
+
+TEST(SelectTablesTest, StarSelectsEverything) {
+  EXPECT_EQ(Names(SelectTables(Tree(), {{"*"}, {}, true})),
+            "parent,parent_child,parent_child_leaf,other");
+}
+
+TEST(SelectTablesTest, SelectedChildBringsItsParent) {
+  EXPECT_EQ(Names(SelectTables(Tree(), {{"parent_child"}, {}, true})), "parent,parent_child");
+}
+
+TEST(SelectTablesTest, SkippingATableSkipsItsChildren) {
+  EXPECT_EQ(Names(SelectTables(Tree(), {{"*"}, {"parent"}, true})), "other");
+  EXPECT_EQ(Names(SelectTables(Tree(), {{"*"}, {"parent_child"}, true})), "parent,other");
+}
+
+TEST(SelectTablesTest, PatternMatchingNothingIsAnError) {
+  EXPECT_EQ(Names(SelectTables(Tree(), {{"nope_*"}, {}, true})),
+            "error: tables: pattern \"nope_*\" matches no table (tables: parent, parent_child, "
+            "parent_child_leaf, other)");
+  EXPECT_NE(Names(SelectTables(Tree(), {{"*"}, {"zzz"}, true})).find("skip_tables: pattern \"zzz\""),
+            std::string::npos);
+  EXPECT_NE(Names(SelectTables(Tree(), {{}, {}, true})).find("at least one pattern"),
+            std::string::npos);
+}
+
+TEST(TableTest, CqColumnsArePrependedAndCqIdIsKeyWhenTableHasNone) {
+  auto tree = Tree();
+  TablePtr with = WithCqColumns(*tree[1]);
+  ASSERT_EQ(with->columns.size(), 5u);
+  EXPECT_EQ(with->columns[0].name, "_cq_source_name");
+  EXPECT_EQ(with->columns[1].name, "_cq_sync_time");
+  EXPECT_EQ(with->columns[2].name, "_cq_id");
+  EXPECT_EQ(with->columns[3].name, "_cq_parent_id");
+  EXPECT_EQ(with->PrimaryKeys(), std::vector<std::string>{"_cq_id"});
+  EXPECT_EQ(with->arrow_schema->num_fields(), 5);
+  EXPECT_FALSE(with->arrow_schema->field(2).nullable);
+
+  TablePtr parent = WithCqColumns(*tree[0]);
+  EXPECT_EQ(parent->PrimaryKeys(), std::vector<std::string>{"id"});
+  EXPECT_EQ(parent->relations[0]->columns[2].name, "_cq_id");
+  EXPECT_EQ(parent->relations[0]->parent, "parent");
+
+  TablePtr cq_only = WithCqColumns(*tree[0], /*cq_id_only=*/true);
+  EXPECT_EQ(cq_only->PrimaryKeys(), std::vector<std::string>{"_cq_id"});
+}
+
+TEST(TableTest, FinalizeRejectsDuplicateColumns) {
+  Table t{"t", "", "", {{"a", types::int64()}, {"a", types::utf8()}}};
+  auto r = Finalize(t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "table t: duplicate column a");
+}
+
+}  // namespace
+}  // namespace quarry::schema

@@ -1,0 +1,100 @@
+#include <gtest/gtest.h>
+
+#include "quarry/types/json.h"
+#include "quarry/types/record_batch.h"
+
+namespace quarry::types {
+namespace {
+
+SchemaPtr EveryTypeSchema() {
+  return std::make_shared<const Schema>(std::vector<Field>{
+      {"b", boolean()},      {"i8", int8()},       {"i16", int16()},   {"i32", int32()},
+      {"i64", int64()},      {"u8", uint8()},      {"u16", uint16()},  {"u32", uint32()},
+      {"u64", uint64()},     {"f32", float32()},   {"f64", float64()}, {"s", utf8()},
+      {"bin", binary()},     {"ts", timestamp()},  {"d", date32()},    {"id", uuid()},
+      {"j", json()},         {"ip", inet()},       {"m", mac()},       {"l", list(int64())},
+      {"ls", list(utf8())},
+  });
+}
+
+TEST(TypesTest, EveryTypeRoundTripsThroughJson) {
+  const std::string rows =
+      R"([{"b":true,"i8":-8,"i16":-16,"i32":-32,"i64":-64,"u8":8,"u16":16,"u32":32,)"
+      R"("u64":18446744073709551615,"f32":1.5,"f64":2.25,"s":"hé \"q\"","bin":"ab",)"
+      R"("ts":"2026-11-25T16:46:29.123456Z","d":"2026-11-25",)"
+      R"("id":"0f8fad5b-d9cb-469f-a165-70867728950e","j":{"k":[1,2]},"ip":"10.0.0.1/32",)"
+      R"("m":"08:00:2b:01:02:03","l":[1,null,3],"ls":["x"]},{}])";
+  auto batch = BatchFromJson(EveryTypeSchema(), rows);
+  ASSERT_TRUE(batch.ok()) << batch.status().message();
+  EXPECT_EQ((*batch)->num_rows(), 2);
+  EXPECT_EQ((*batch)->RowToJson(0),
+            R"({"b":true,"i8":-8,"i16":-16,"i32":-32,"i64":-64,"u8":8,"u16":16,"u32":32,)"
+            R"("u64":18446744073709551615,"f32":1.5,"f64":2.25,"s":"hé \"q\"","bin":"YWI=",)"
+            R"("ts":"2026-11-25T16:46:29.123456Z","d":"2026-11-25",)"
+            R"("id":"0f8fad5b-d9cb-469f-a165-70867728950e","j":{"k":[1,2]},"ip":"10.0.0.1/32",)"
+            R"("m":"08:00:2b:01:02:03","l":[1,null,3],"ls":["x"]})");
+  // A row with every key missing is all nulls.
+  for (int c = 0; c < (*batch)->num_columns(); ++c) {
+    EXPECT_TRUE((*batch)->column(c).IsNull(1)) << c;
+    EXPECT_EQ((*batch)->column(c).null_count(), 1) << c;
+  }
+}
+
+TEST(TypesTest, ArraysUseArrowLayout) {
+  ArrayBuilder b(utf8());
+  b.AppendBytes("ab");
+  b.AppendNull();
+  b.AppendBytes("cde");
+  auto a = b.Finish();
+  ASSERT_TRUE(a.ok());
+  const Array& arr = **a;
+  EXPECT_EQ(arr.length(), 3);
+  // offsets [0, 2, 2, 5], validity bits 0b101
+  const int32_t* offsets = reinterpret_cast<const int32_t*>(arr.values_buffer()->data());
+  EXPECT_EQ(offsets[0], 0);
+  EXPECT_EQ(offsets[1], 2);
+  EXPECT_EQ(offsets[2], 2);
+  EXPECT_EQ(offsets[3], 5);
+  EXPECT_EQ(arr.validity_buffer()->data()[0] & 7, 0b101);
+  EXPECT_EQ(arr.GetView(2), "cde");
+  // The builder is reusable after Finish.
+  b.AppendBytes("z");
+  EXPECT_EQ((*b.Finish())->GetView(0), "z");
+}
+
+TEST(TypesTest, BoolsAreBitPacked) {
+  ArrayBuilder b(boolean());
+  for (int i = 0; i < 10; ++i) b.AppendBool(i % 3 == 0);
+  auto a = *b.Finish();
+  EXPECT_EQ(a->values_buffer()->size(), 2);
+  EXPECT_EQ(a->validity_buffer(), nullptr);  // no nulls: no bitmap
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(a->BoolValue(i), i % 3 == 0);
+}
+
+TEST(TypesTest, BatchBuilderRejectsRaggedColumns) {
+  auto schema = std::make_shared<const Schema>(
+      std::vector<Field>{{"a", int64()}, {"b", utf8()}});
+  RecordBatchBuilder rb(schema);
+  rb.column(0).Append<int64_t>(1);
+  auto r = rb.Finish();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("column b has 0 values"), std::string::npos);
+}
+
+TEST(TypesTest, BadJsonValueNamesRowAndColumn) {
+  auto schema = std::make_shared<const Schema>(std::vector<Field>{{"a", int64()}});
+  auto r = BatchFromJson(schema, R"([{"a":1},{"a":"x"}])");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "row 1: column a: value \"x\" does not fit int64");
+}
+
+TEST(TypesTest, TypeNamesParseBack) {
+  for (const auto& f : EveryTypeSchema()->fields()) {
+    auto t = ParseType(f.type->ToString());
+    ASSERT_TRUE(t.ok()) << f.type->ToString();
+    EXPECT_TRUE((*t)->Equals(*f.type));
+  }
+}
+
+}  // namespace
+}  // namespace quarry::types
