@@ -56,6 +56,8 @@ class BufferBuilder {
     std::memset(data_ + size_, 0, static_cast<size_t>(n));
     size_ += n;
   }
+  // Shrinks to n bytes. REQUIRES: n <= size().
+  void Truncate(int64_t n) { size_ = n; }
   uint8_t* mutable_data() { return data_; }
   const uint8_t* data() const { return data_; }
   int64_t size() const { return size_; }

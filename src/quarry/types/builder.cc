@@ -1,5 +1,7 @@
 #include "quarry/types/builder.h"
 
+#include <cstring>
+
 namespace quarry::types {
 
 ArrayBuilder::ArrayBuilder(TypePtr type)
@@ -36,6 +38,40 @@ void ArrayBuilder::AppendNull() {
   AppendBit(&validity_, length_, false);
   ++length_;
   ++null_count_;
+}
+
+void ArrayBuilder::Truncate(int64_t length) {
+  if (length >= length_) return;
+  auto clear_tail = [length](BufferBuilder* b) {
+    b->Truncate((length + 7) / 8);
+    if ((length & 7) != 0) {
+      b->mutable_data()[length >> 3] &= static_cast<uint8_t>((1u << (length & 7)) - 1);
+    }
+  };
+  int64_t nulls = 0;
+  for (int64_t i = length; i < length_; ++i) {
+    if (((validity_.data()[i >> 3] >> (i & 7)) & 1) == 0) ++nulls;
+  }
+  switch (layout_) {
+    case Layout::kBitmap: clear_tail(&values_); break;
+    case Layout::kFixedWidth:
+    case Layout::kFixedBinary: values_.Truncate(length * width_); break;
+    case Layout::kVarBinary:
+    case Layout::kList: {
+      int32_t end;
+      std::memcpy(&end, values_.data() + length * 4, 4);
+      values_.Truncate((length + 1) * 4);
+      if (layout_ == Layout::kVarBinary) {
+        data_.Truncate(end);
+      } else {
+        child_->Truncate(end);
+      }
+      break;
+    }
+  }
+  clear_tail(&validity_);
+  null_count_ -= nulls;
+  length_ = length;
 }
 
 Result<ArrayPtr> ArrayBuilder::Finish() {

@@ -55,6 +55,10 @@ class ArrayBuilder {
     MarkValid();
   }
 
+  // Drops the values after the first `length` (to undo a partly appended row).
+  // REQUIRES: length <= this->length().
+  void Truncate(int64_t length);
+
   // Returns the Array and leaves the builder empty and reusable.
   Result<ArrayPtr> Finish();
 

@@ -62,6 +62,35 @@ TEST(TypesTest, ArraysUseArrowLayout) {
   EXPECT_EQ((*b.Finish())->GetView(0), "z");
 }
 
+TEST(TypesTest, TruncateUndoesAPartlyAppendedRow) {
+  auto schema = std::make_shared<const Schema>(std::vector<Field>{
+      {"b", boolean()}, {"s", utf8()}, {"l", list(int64())}, {"i", int64()}});
+  auto batch = *BatchFromJson(schema, R"([{"b":true,"s":"x","l":[1],"i":1},)"
+                                      R"({"b":null,"s":"yy","l":[2,3],"i":null}])");
+  RecordBatchBuilder rb(schema);
+  rb.column(0).AppendBool(true);
+  rb.column(1).AppendBytes("x");
+  rb.column(2).child().Append<int64_t>(1);
+  rb.column(2).FinishList();
+  rb.column(3).Append<int64_t>(1);
+  // A second row, abandoned half-way.
+  rb.column(0).AppendNull();
+  rb.column(1).AppendBytes("garbage");
+  rb.column(2).child().Append<int64_t>(9);
+  rb.column(2).FinishList();
+  for (int c = 0; c < 3; ++c) rb.column(c).Truncate(1);
+  rb.column(0).AppendNull();
+  rb.column(1).AppendBytes("yy");
+  rb.column(2).child().Append<int64_t>(2);
+  rb.column(2).child().Append<int64_t>(3);
+  rb.column(2).FinishList();
+  rb.column(3).AppendNull();
+  auto built = rb.Finish();
+  ASSERT_TRUE(built.ok()) << built.status().message();
+  EXPECT_EQ(BatchToJson(**built), BatchToJson(*batch));
+  EXPECT_EQ((*built)->column(0).null_count(), 1);
+}
+
 TEST(TypesTest, BoolsAreBitPacked) {
   ArrayBuilder b(boolean());
   for (int i = 0; i < 10; ++i) b.AppendBool(i % 3 == 0);

@@ -1,0 +1,161 @@
+#include "quarry/scheduler/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <set>
+
+#include "quarry/base/uuid.h"
+#include "quarry/types/json.h"
+
+namespace quarry::scheduler {
+namespace {
+
+class CollectingSink : public plugin::MessageSink {
+ public:
+  Status Send(message::Message msg) override {
+    std::lock_guard lock(mu);
+    messages.push_back(std::move(msg));
+    return Status::OK();
+  }
+  std::vector<types::RecordBatchPtr> Batches(std::string_view table) {
+    std::vector<types::RecordBatchPtr> out;
+    for (auto& m : messages) {
+      if (auto* ins = std::get_if<message::Insert>(&m); ins && ins->table->name == table) {
+        out.push_back(ins->batch);
+      }
+    }
+    return out;
+  }
+  int64_t Rows(std::string_view table) {
+    int64_t n = 0;
+    for (auto& b : Batches(table)) n += b->num_rows();
+    return n;
+  }
+  std::mutex mu;
+  std::vector<message::Message> messages;
+};
+
+std::vector<schema::TablePtr> Tables() {
+  schema::Table child{"child", "", "", {{"parent_id", types::int64()}, {"n", types::int64()}}};
+  schema::Table parent{"parent", "", "", {{"id", types::int64(), "", true}, {"name", types::utf8()}}};
+  parent.relations.push_back(std::make_shared<const schema::Table>(child));
+  return {schema::WithCqColumns(**schema::Finalize(parent))};
+}
+
+std::map<std::string, Resolver> Resolvers(int rows, int fail_child_for_id = -1) {
+  return {
+      {"parent",
+       [rows](const ResolveContext& ctx, RowWriter& out) -> Status {
+         for (int i = 0; i < rows; ++i) {
+           out.column(0).Append<int64_t>(ctx.client * 1000 + i);
+           out.column(1).AppendBytes("p" + std::to_string(i));
+           QUARRY_RETURN_NOT_OK(out.EndRow());
+         }
+         return Status::OK();
+       }},
+      {"child",
+       [fail_child_for_id](const ResolveContext& ctx, RowWriter& out) -> Status {
+         const int64_t pid = ctx.parent->column("id").Value<int64_t>(ctx.parent->row());
+         for (int k = 0; k < 3; ++k) {
+           out.column(0).Append<int64_t>(pid);
+           if (pid == fail_child_for_id && k == 1) return Status::IOError("api said no");
+           out.column(1).Append<int64_t>(k);
+           QUARRY_RETURN_NOT_OK(out.EndRow());
+         }
+         return Status::OK();
+       }},
+  };
+}
+
+TEST(SchedulerTest, ResolvesChildrenOncePerParentRowAndLinksThem) {
+  CollectingSink sink;
+  plugin::SyncRequest req{Tables(), "src", 1'700'000'000'000'000, false};
+  SchedulerOptions opts;
+  opts.num_clients = 2;
+  opts.rows_per_record = 7;  // several records per table
+  ASSERT_TRUE(RunResolvers(req, Resolvers(20), opts, sink).ok());
+  // Migrations come first, parents before children.
+  ASSERT_TRUE(std::holds_alternative<message::MigrateTable>(sink.messages[0]));
+  EXPECT_EQ(std::get<message::MigrateTable>(sink.messages[0]).table->name, "parent");
+  EXPECT_EQ(std::get<message::MigrateTable>(sink.messages[1]).table->name, "child");
+  EXPECT_EQ(sink.Rows("parent"), 40);
+  EXPECT_EQ(sink.Rows("child"), 120);
+
+  std::map<std::string, int64_t> parent_ids;  // _cq_id -> id
+  for (auto& b : sink.Batches("parent")) {
+    EXPECT_LE(b->num_rows(), 7);
+    for (int64_t r = 0; r < b->num_rows(); ++r) {
+      EXPECT_EQ(b->column(0).GetView(r), "src");
+      EXPECT_EQ(b->column(1).Value<int64_t>(r), 1'700'000'000'000'000);
+      EXPECT_TRUE(b->column(3).IsNull(r));
+      parent_ids[types::ValueToJson(b->column(2), r)] = b->column(4).Value<int64_t>(r);
+    }
+  }
+  EXPECT_EQ(parent_ids.size(), 40u);  // random ids are distinct
+  for (auto& b : sink.Batches("child")) {
+    for (int64_t r = 0; r < b->num_rows(); ++r) {
+      auto it = parent_ids.find(types::ValueToJson(b->column(3), r));
+      ASSERT_NE(it, parent_ids.end());
+      EXPECT_EQ(it->second, b->column(4).Value<int64_t>(r));
+    }
+  }
+}
+
+TEST(SchedulerTest, ResolverErrorBecomesTableErrorAndKeepsCompleteRows) {
+  CollectingSink sink;
+  plugin::SyncRequest req{Tables(), "src", 1, false};
+  ASSERT_TRUE(RunResolvers(req, Resolvers(5, /*fail_child_for_id=*/3), {}, sink).ok());
+  EXPECT_EQ(sink.Rows("parent"), 5);
+  // Parent 3 got one complete child row before the failure; the half row was dropped.
+  EXPECT_EQ(sink.Rows("child"), 4 * 3 + 1);
+  int errors = 0;
+  for (auto& m : sink.messages) {
+    if (auto* e = std::get_if<message::TableError>(&m)) {
+      ++errors;
+      EXPECT_EQ(e->table_name, "child");
+      EXPECT_EQ(e->error, "parent row 3: api said no");
+    }
+  }
+  EXPECT_EQ(errors, 1);
+}
+
+TEST(SchedulerTest, DeterministicIdsHashThePrimaryKey) {
+  CollectingSink a, b;
+  plugin::SyncRequest req{Tables(), "src", 1, true};
+  ASSERT_TRUE(RunResolvers(req, Resolvers(10), {}, a).ok());
+  ASSERT_TRUE(RunResolvers(req, Resolvers(10), {}, b).ok());
+  auto ids = [](CollectingSink& s) {
+    std::vector<std::string> v;
+    for (auto& batch : s.Batches("parent")) {
+      for (int64_t r = 0; r < batch->num_rows(); ++r) v.push_back(types::ValueToJson(batch->column(2), r));
+    }
+    return v;
+  };
+  const auto first = ids(a);
+  EXPECT_EQ(first, ids(b));
+  EXPECT_EQ(std::set<std::string>(first.begin(), first.end()).size(), 10u);
+}
+
+TEST(SchedulerTest, MissingColumnValueIsReported) {
+  CollectingSink sink;
+  plugin::SyncRequest req{Tables(), "src", 1, false};
+  std::map<std::string, Resolver> resolvers = Resolvers(1);
+  resolvers["parent"] = [](const ResolveContext&, RowWriter& out) -> Status {
+    out.column(0).Append<int64_t>(1);
+    return out.EndRow();
+  };
+  ASSERT_TRUE(RunResolvers(req, resolvers, {}, sink).ok());
+  bool found = false;
+  for (auto& m : sink.messages) {
+    if (auto* e = std::get_if<message::TableError>(&m)) {
+      found = true;
+      EXPECT_EQ(e->error, "resolver gave column name 0 values for row 0");
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(sink.Rows("parent"), 0);
+}
+
+}  // namespace
+}  // namespace quarry::scheduler
