@@ -1,0 +1,355 @@
+#include "plugins/source/test/test_source.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "quarry/base/time.h"
+#include "quarry/plugin/spec_reader.h"
+#include "quarry/scheduler/scheduler.h"
+
+namespace quarry::plugins {
+namespace {
+
+using scheduler::ResolveContext;
+using scheduler::RowWriter;
+using types::ArrayBuilder;
+
+struct Options {
+  int64_t num_clients = 1;
+  int64_t num_rows = 1;
+  int64_t num_sub_rows = 10;
+  int64_t num_sub_cols = 1;
+  bool fail_immediately = false;
+  std::vector<std::string> required_env;
+  uint64_t seed = 1;
+  int64_t concurrency = 8;
+};
+
+// A stateless 64-bit mix: the value of (seed, table, client, row, column). Reproducible runs.
+inline uint64_t Mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+inline uint64_t Rand(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0) {
+  return Mix(seed * 0x9e3779b97f4a7c15ULL ^ Mix(a + 0x632be59bd9b4e019ULL * Mix(b ^ Mix(c))));
+}
+
+// Appends v as lowercase hex with exactly `digits` digits.
+inline char* PutHex(char* p, uint64_t v, int digits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = digits - 1; i >= 0; --i) {
+    p[i] = kHex[v & 15];
+    v >>= 4;
+  }
+  return p + digits;
+}
+
+inline char* PutStr(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+inline char* PutDec(char* p, uint64_t v) {
+  char tmp[20];
+  int n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) *p++ = tmp[--n];
+  return p;
+}
+
+constexpr std::string_view kRegions[] = {"us-east-1", "us-west-2", "eu-west-1", "eu-central-1",
+                                         "ap-southeast-2", "ap-northeast-1", "sa-east-1",
+                                         "ca-central-1"};
+constexpr std::string_view kTypes[] = {"instance", "volume", "bucket", "function",
+                                       "database", "load-balancer"};
+constexpr std::string_view kStates[] = {"running", "stopped", "pending", "terminated"};
+constexpr std::string_view kTeams[] = {"payments", "search", "platform", "data", "web", "ml"};
+constexpr std::string_view kEnvs[] = {"prod", "staging", "dev"};
+
+schema::Column Col(std::string name, types::TypePtr type, std::string description = "") {
+  return {std::move(name), std::move(type), std::move(description)};
+}
+schema::Column Pk(std::string name, types::TypePtr type, std::string description = "") {
+  schema::Column c{std::move(name), std::move(type), std::move(description)};
+  c.primary_key = true;
+  c.not_null = true;
+  return c;
+}
+
+class TestSource : public plugin::SourcePlugin {
+ public:
+  Status Configure(const nlohmann::json& spec) override {
+    plugin::SpecReader r(spec);
+    o_.num_clients = r.Int("num_clients", 1, 1, 1'000'000);
+    o_.num_rows = r.Int("num_rows", 1, 0);
+    o_.num_sub_rows = r.Int("num_sub_rows", 10, 0);
+    o_.num_sub_cols = r.Int("num_sub_cols", 1, 0, 1000);
+    o_.fail_immediately = r.Bool("fail_immediately", false);
+    o_.required_env = r.StringList("required_env");
+    o_.seed = static_cast<uint64_t>(r.Int("seed", 1, 0));
+    o_.concurrency = r.Int("concurrency", 8, 1, 10'000);
+    QUARRY_RETURN_NOT_OK(r.Finish());
+    for (const auto& kv : o_.required_env) {
+      if (kv.find('=') == std::string::npos) {
+        return Status::Invalid(
+            fmt::format("spec.required_env: \"{}\" is not of the form KEY=VALUE", kv));
+      }
+    }
+    return Status::OK();
+  }
+
+  Result<std::vector<schema::TablePtr>> Tables() const override {
+    schema::Table sub{"test_sub_table", "Test Sub Table",
+                      "Rows of test_some_table's children: num_sub_rows per parent row."};
+    sub.columns = {Pk("parent_resource_id", types::int64(), "resource_id of the parent row"),
+                   Pk("sub_resource_id", types::int64()), Col("data_column", types::utf8())};
+    for (int64_t i = 0; i < o_.num_sub_cols; ++i) {
+      sub.columns.push_back(Col(fmt::format("extra_column_{}", i), types::int64()));
+    }
+    schema::Table some{"test_some_table", "Test Some Table",
+                       "num_rows rows per client, each with num_sub_rows rows in test_sub_table."};
+    some.columns = {Pk("resource_id", types::int64()), Pk("client_id", types::int64()),
+                    Col("column2", types::utf8())};
+    some.relations.push_back(std::make_shared<const schema::Table>(std::move(sub)));
+
+    schema::Table data{"test_testdata_table", "Test Testdata Table",
+                       "One row per client with a column of every supported type."};
+    data.columns = {
+        Pk("client_id", types::int64()),   Col("bool", types::boolean()),
+        Col("int8", types::int8()),        Col("int16", types::int16()),
+        Col("int32", types::int32()),      Col("int64", types::int64()),
+        Col("uint8", types::uint8()),      Col("uint16", types::uint16()),
+        Col("uint32", types::uint32()),    Col("uint64", types::uint64()),
+        Col("float32", types::float32()),  Col("float64", types::float64()),
+        Col("utf8", types::utf8()),        Col("binary", types::binary()),
+        Col("timestamp", types::timestamp()), Col("date32", types::date32()),
+        Col("uuid", types::uuid()),        Col("json", types::json()),
+        Col("inet", types::inet()),        Col("mac", types::mac()),
+        Col("int64_list", types::list(types::int64())),
+        Col("utf8_list", types::list(types::utf8())),
+        Col("null_utf8", types::utf8(), "Always null"),
+    };
+
+    schema::Table inv{"test_inventory", "Test Inventory",
+                      "num_rows cloud resources per client, shaped like a cloud inventory "
+                      "(for benchmarks)."};
+    inv.columns = {
+        Pk("id", types::utf8(), "Resource id"),
+        Col("account_id", types::utf8()),
+        Col("region", types::utf8()),
+        Col("arn", types::utf8()),
+        Col("name", types::utf8()),
+        Col("resource_type", types::utf8()),
+        Col("state", types::utf8()),
+        Col("created_at", types::timestamp()),
+        Col("updated_at", types::timestamp()),
+        Col("tags", types::json()),
+        Col("public", types::boolean()),
+        Col("encrypted", types::boolean()),
+        Col("size_bytes", types::int64()),
+        Col("monthly_cost", types::float64()),
+    };
+
+    std::vector<schema::TablePtr> out;
+    for (auto* t : {&some, &data, &inv}) {
+      QUARRY_ASSIGN_OR_RETURN(schema::TablePtr f, schema::Finalize(std::move(*t)));
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+  Status Init(const plugin::PluginContext& ctx) override {
+    for (const auto& kv : o_.required_env) {
+      const auto eq = kv.find('=');
+      const std::string key = kv.substr(0, eq), want = kv.substr(eq + 1);
+      const char* got = std::getenv(key.c_str());
+      if (got == nullptr || want != got) {
+        return Status::Invalid(fmt::format(
+            "required environment variable {} is {} (want \"{}\")", key,
+            got == nullptr ? "not set" : fmt::format("\"{}\"", got), want));
+      }
+    }
+    return Status::OK();
+  }
+
+  Status Sync(const plugin::SyncRequest& request, plugin::MessageSink& sink) override {
+    std::map<std::string, scheduler::Resolver> resolvers;
+    const Options o = o_;
+    const bool fail = o.fail_immediately;
+    auto failing = [](const ResolveContext&, RowWriter&) -> Status {
+      return Status::IOError("failing as asked (fail_immediately: true)");
+    };
+    resolvers["test_some_table"] = fail ? scheduler::Resolver(failing)
+                                        : [o](const ResolveContext& ctx, RowWriter& out) {
+                                            return ResolveSome(o, ctx, out);
+                                          };
+    resolvers["test_sub_table"] = fail ? scheduler::Resolver(failing)
+                                       : [o](const ResolveContext& ctx, RowWriter& out) {
+                                           return ResolveSub(o, ctx, out);
+                                         };
+    resolvers["test_testdata_table"] = fail ? scheduler::Resolver(failing)
+                                            : [o](const ResolveContext& ctx, RowWriter& out) {
+                                                return ResolveTestdata(o, ctx, out);
+                                              };
+    resolvers["test_inventory"] = fail ? scheduler::Resolver(failing)
+                                       : [o](const ResolveContext& ctx, RowWriter& out) {
+                                           return ResolveInventory(o, ctx, out);
+                                         };
+    scheduler::SchedulerOptions so;
+    so.concurrency = static_cast<int>(o.concurrency);
+    so.num_clients = static_cast<int>(o.num_clients);
+    return scheduler::RunResolvers(request, resolvers, so, sink);
+  }
+
+ private:
+  static Status ResolveSome(const Options& o, const ResolveContext& ctx, RowWriter& out) {
+    char buf[64];
+    for (int64_t i = 0; i < o.num_rows; ++i) {
+      const int64_t id = ctx.client * o.num_rows + i;
+      out.column(0).Append<int64_t>(id);
+      out.column(1).Append<int64_t>(ctx.client);
+      char* p = PutStr(buf, "value-");
+      p = PutHex(p, Rand(o.seed, 1, static_cast<uint64_t>(id)), 12);
+      out.column(2).AppendBytes(std::string_view(buf, static_cast<size_t>(p - buf)));
+      QUARRY_RETURN_NOT_OK(out.EndRow());
+    }
+    return Status::OK();
+  }
+
+  static Status ResolveSub(const Options& o, const ResolveContext& ctx, RowWriter& out) {
+    const int64_t parent = ctx.parent->column("resource_id").Value<int64_t>(ctx.parent->row());
+    char buf[64];
+    for (int64_t k = 0; k < o.num_sub_rows; ++k) {
+      out.column(0).Append<int64_t>(parent);
+      out.column(1).Append<int64_t>(k);
+      char* p = PutStr(buf, "sub-");
+      p = PutHex(p, Rand(o.seed, 2, static_cast<uint64_t>(parent), static_cast<uint64_t>(k)), 12);
+      out.column(2).AppendBytes(std::string_view(buf, static_cast<size_t>(p - buf)));
+      for (int64_t c = 0; c < o.num_sub_cols; ++c) {
+        out.column(3 + static_cast<int>(c))
+            .Append<int64_t>(static_cast<int64_t>(
+                Rand(o.seed, 3, static_cast<uint64_t>(parent * 1000003 + k), c) % 1'000'000));
+      }
+      QUARRY_RETURN_NOT_OK(out.EndRow());
+    }
+    return Status::OK();
+  }
+
+  static Status ResolveTestdata(const Options& o, const ResolveContext& ctx, RowWriter& out) {
+    const uint64_t r = Rand(o.seed, 4, static_cast<uint64_t>(ctx.client));
+    int c = 0;
+    out.column(c++).Append<int64_t>(ctx.client);
+    out.column(c++).AppendBool(r & 1);
+    out.column(c++).Append<int8_t>(-8);
+    out.column(c++).Append<int16_t>(-1600);
+    out.column(c++).Append<int32_t>(-320000);
+    out.column(c++).Append<int64_t>(-6'400'000'000LL);
+    out.column(c++).Append<uint8_t>(200);
+    out.column(c++).Append<uint16_t>(60000);
+    out.column(c++).Append<uint32_t>(4'000'000'000U);
+    out.column(c++).Append<uint64_t>(18'000'000'000'000'000'000ULL);
+    out.column(c++).Append<float>(1.5f);
+    out.column(c++).Append<double>(static_cast<double>(r % 100000) / 100.0);
+    out.column(c++).AppendBytes(fmt::format("client {} says héllo", ctx.client));
+    out.column(c++).AppendBytes(std::string_view("\x00\x01\xff", 3));
+    out.column(c++).Append<int64_t>(1'764'000'000'000'000LL + static_cast<int64_t>(r % 1'000'000));
+    out.column(c++).Append<int32_t>(DaysFromCivil(2026, 11, 25));
+    uint8_t u[16];
+    for (int i = 0; i < 16; ++i) u[i] = static_cast<uint8_t>(Rand(o.seed, 5, ctx.client, i));
+    u[6] = (u[6] & 0x0f) | 0x40;
+    u[8] = (u[8] & 0x3f) | 0x80;
+    out.column(c++).AppendBytes(std::string_view(reinterpret_cast<char*>(u), 16));
+    out.column(c++).AppendBytes(
+        fmt::format(R"({{"client":{},"tags":["a","b"],"nested":{{"ok":true}}}})", ctx.client));
+    out.column(c++).AppendBytes(fmt::format("10.0.{}.{}/32", ctx.client % 256, r % 256));
+    out.column(c++).AppendBytes("08:00:2b:01:02:03");
+    auto& ints = out.column(c++);
+    ints.child().Append<int64_t>(1);
+    ints.child().AppendNull();
+    ints.child().Append<int64_t>(static_cast<int64_t>(r % 100));
+    ints.FinishList();
+    auto& strs = out.column(c++);
+    strs.child().AppendBytes("x");
+    strs.child().AppendBytes("y \"quoted\"");
+    strs.FinishList();
+    out.column(c++).AppendNull();
+    return out.EndRow();
+  }
+
+  static Status ResolveInventory(const Options& o, const ResolveContext& ctx, RowWriter& out) {
+    char buf[256];
+    const uint64_t seed = o.seed;
+    for (int64_t i = 0; i < o.num_rows; ++i) {
+      const uint64_t n = static_cast<uint64_t>(ctx.client * o.num_rows + i);
+      const uint64_t r = Rand(seed, 6, n);
+      const uint64_t account = 100000000000ULL + Rand(seed, 7, n / 5000) % 900000000000ULL;
+      const std::string_view region = kRegions[(r >> 8) % std::size(kRegions)];
+      const std::string_view type = kTypes[(r >> 16) % std::size(kTypes)];
+      // id
+      char* p = PutStr(buf, "r-");
+      p = PutHex(p, n * 0x9e3779b97f4a7c15ULL ^ seed, 16);
+      const std::string_view id(buf, static_cast<size_t>(p - buf));
+      out.column(0).AppendBytes(id);
+      char acct[16];
+      char* a = PutDec(acct, account);
+      const std::string_view account_id(acct, static_cast<size_t>(a - acct));
+      out.column(1).AppendBytes(account_id);
+      out.column(2).AppendBytes(region);
+      // arn:aws:<type>:<region>:<account>:<type>/<id>
+      char* q = PutStr(p, "arn:aws:");
+      q = PutStr(q, type);
+      *q++ = ':';
+      q = PutStr(q, region);
+      *q++ = ':';
+      q = PutStr(q, account_id);
+      *q++ = ':';
+      q = PutStr(q, type);
+      *q++ = '/';
+      q = PutStr(q, id);
+      out.column(3).AppendBytes(std::string_view(p, static_cast<size_t>(q - p)));
+      char* m = PutStr(q, kTeams[(r >> 24) % std::size(kTeams)]);
+      *m++ = '-';
+      m = PutStr(m, type);
+      *m++ = '-';
+      m = PutDec(m, n % 100000);
+      out.column(4).AppendBytes(std::string_view(q, static_cast<size_t>(m - q)));
+      out.column(5).AppendBytes(type);
+      out.column(6).AppendBytes(kStates[(r >> 32) % std::size(kStates)]);
+      const int64_t created = 1'600'000'000'000'000LL + static_cast<int64_t>(r % 150'000'000'000'000ULL);
+      out.column(7).Append<int64_t>(created);
+      out.column(8).Append<int64_t>(created + static_cast<int64_t>((r >> 20) % 10'000'000'000'000ULL));
+      char* t = PutStr(m, R"({"team":")");
+      t = PutStr(t, kTeams[(r >> 24) % std::size(kTeams)]);
+      t = PutStr(t, R"(","env":")");
+      t = PutStr(t, kEnvs[(r >> 40) % std::size(kEnvs)]);
+      t = PutStr(t, R"(","cost_center":")");
+      t = PutDec(t, 1000 + (r >> 44) % 9000);
+      t = PutStr(t, R"("})");
+      out.column(9).AppendBytes(std::string_view(m, static_cast<size_t>(t - m)));
+      out.column(10).AppendBool(((r >> 50) & 15) == 0);
+      out.column(11).AppendBool(((r >> 54) & 3) != 0);
+      out.column(12).Append<int64_t>(static_cast<int64_t>((r >> 12) % 1'000'000'000'000ULL));
+      out.column(13).Append<double>(static_cast<double>((r >> 28) % 1'000'000) / 100.0);
+      QUARRY_RETURN_NOT_OK(out.EndRow());
+    }
+    return Status::OK();
+  }
+
+  Options o_;
+};
+
+}  // namespace
+
+std::unique_ptr<plugin::SourcePlugin> NewTestSource() { return std::make_unique<TestSource>(); }
+
+}  // namespace quarry::plugins

@@ -1,0 +1,123 @@
+#include "plugins/source/test/test_source.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "quarry/types/json.h"
+
+namespace quarry::plugins {
+namespace {
+
+class CollectingSink : public plugin::MessageSink {
+ public:
+  Status Send(message::Message msg) override {
+    std::lock_guard lock(mu);
+    if (auto* ins = std::get_if<message::Insert>(&msg)) {
+      rows[ins->table->name] += ins->batch->num_rows();
+      for (int64_t r = 0; r < ins->batch->num_rows(); ++r) {
+        json[ins->table->name].push_back(ins->batch->RowToJson(r));
+      }
+    } else if (auto* err = std::get_if<message::TableError>(&msg)) {
+      errors.push_back(err->table_name + ": " + err->error);
+    }
+    return Status::OK();
+  }
+  std::mutex mu;
+  std::map<std::string, int64_t> rows;
+  std::map<std::string, std::vector<std::string>> json;
+  std::vector<std::string> errors;
+};
+
+Status SyncAll(const nlohmann::json& spec, CollectingSink& sink,
+               std::vector<std::string> patterns = {"*"}) {
+  auto src = NewTestSource();
+  QUARRY_RETURN_NOT_OK(src->Configure(spec));
+  QUARRY_ASSIGN_OR_RETURN(auto tree, src->Tables());
+  QUARRY_ASSIGN_OR_RETURN(auto selected, schema::SelectTables(tree, {patterns, {}, true}));
+  Logger logger;
+  QUARRY_RETURN_NOT_OK(src->Init({&logger}));
+  plugin::SyncRequest req;
+  for (auto& t : selected) req.tables.push_back(schema::WithCqColumns(*t));
+  req.source_name = "test";
+  req.sync_time_us = 1;
+  return src->Sync(req, sink);
+}
+
+TEST(TestSourceTest, RowCountsFollowTheOptions) {
+  CollectingSink sink;
+  ASSERT_TRUE(SyncAll({{"num_clients", 3}, {"num_rows", 7}, {"num_sub_rows", 4}}, sink).ok());
+  EXPECT_EQ(sink.rows["test_some_table"], 21);
+  EXPECT_EQ(sink.rows["test_sub_table"], 84);
+  EXPECT_EQ(sink.rows["test_testdata_table"], 3);
+  EXPECT_EQ(sink.rows["test_inventory"], 21);
+  EXPECT_TRUE(sink.errors.empty());
+}
+
+TEST(TestSourceTest, SameSeedSameValuesOtherSeedOtherValues) {
+  auto values = [](int seed) {
+    CollectingSink sink;
+    EXPECT_TRUE(SyncAll({{"num_rows", 5}, {"seed", seed}}, sink, {"test_inventory"}).ok());
+    std::vector<std::string> out;
+    for (auto& row : sink.json["test_inventory"]) {
+      auto j = nlohmann::json::parse(row);
+      j.erase("_cq_id");  // random per run
+      out.push_back(j.dump());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(values(1), values(1));
+  EXPECT_NE(values(1), values(2));
+}
+
+TEST(TestSourceTest, SubTableHasExtraColumns) {
+  auto src = NewTestSource();
+  ASSERT_TRUE(src->Configure({{"num_sub_cols", 3}}).ok());
+  auto tables = *src->Tables();
+  const auto& sub = *tables[0]->relations[0];
+  EXPECT_EQ(sub.name, "test_sub_table");
+  EXPECT_EQ(sub.columns.size(), 6u);
+  EXPECT_EQ(sub.columns[5].name, "extra_column_2");
+  EXPECT_EQ(sub.PrimaryKeys(), (std::vector<std::string>{"parent_resource_id", "sub_resource_id"}));
+}
+
+TEST(TestSourceTest, TestdataRowHasEveryType) {
+  CollectingSink sink;
+  ASSERT_TRUE(SyncAll({}, sink, {"test_testdata_table"}).ok());
+  ASSERT_EQ(sink.json["test_testdata_table"].size(), 1u);
+  auto row = nlohmann::json::parse(sink.json["test_testdata_table"][0]);
+  EXPECT_EQ(row["uint64"], 18'000'000'000'000'000'000ULL);
+  EXPECT_EQ(row["date32"], "2026-11-25");
+  EXPECT_EQ(row["binary"], "AAH/");
+  EXPECT_EQ(row["int64_list"][1], nullptr);
+  EXPECT_EQ(row["utf8_list"][1], "y \"quoted\"");
+  EXPECT_TRUE(row["null_utf8"].is_null());
+  EXPECT_EQ(row["json"]["nested"]["ok"], true);
+  EXPECT_EQ(row["_cq_source_name"], "test");
+}
+
+TEST(TestSourceTest, FailImmediatelyReportsTableErrors) {
+  CollectingSink sink;
+  ASSERT_TRUE(SyncAll({{"fail_immediately", true}}, sink, {"test_some_table"}).ok());
+  EXPECT_EQ(sink.errors,
+            std::vector<std::string>{"test_some_table: failing as asked (fail_immediately: true)"});
+}
+
+TEST(TestSourceTest, RequiredEnvIsChecked) {
+  auto src = NewTestSource();
+  ASSERT_TRUE(src->Configure({{"required_env", {"QUARRY_TEST_NOT_SET_X=1"}}}).ok());
+  Logger logger;
+  Status st = src->Init({&logger});
+  EXPECT_EQ(st.message(), "required environment variable QUARRY_TEST_NOT_SET_X is not set (want \"1\")");
+}
+
+TEST(TestSourceTest, UnknownOptionIsRejected) {
+  auto src = NewTestSource();
+  Status st = src->Configure({{"num_rowz", 3}});
+  EXPECT_NE(st.message().find("spec.num_rowz: unknown option"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace quarry::plugins
