@@ -1,0 +1,115 @@
+#include "quarry/writer/batch_writer.h"
+
+#include <fmt/format.h>
+
+namespace quarry::writer {
+
+BatchWriter::BatchWriter(plugin::DestinationPlugin& destination, WriterOptions options)
+    : dest_(destination), options_(options) {}
+
+schema::TablePtr BatchWriter::DestinationTable(const schema::TablePtr& table) {
+  auto it = tables_.find(table->name);
+  if (it != tables_.end()) return it->second;
+  schema::TablePtr t = table;
+  if (options_.pk_mode == config::PkMode::kCqIdOnly) t = schema::WithCqColumns(*table, true);
+  tables_.emplace(t->name, t);
+  return t;
+}
+
+Status BatchWriter::ApplyMigrations() {
+  if (migrations_.empty()) return Status::OK();
+  std::vector<schema::TablePtr> tables;
+  tables.swap(migrations_);
+  if (!options_.migrate) return Status::OK();
+  return dest_.Migrate(tables).WithContext("migrate");
+}
+
+Status BatchWriter::Flush(Pending& p) {
+  if (p.rows == 0) return Status::OK();
+  Status st = dest_.Write(*p.table, p.batches);
+  const int64_t rows = p.rows;
+  p.batches.clear();
+  p.rows = 0;
+  p.bytes = 0;
+  if (!st.ok()) return st;
+  stats_[p.table->name].rows += rows;
+  rows_written_.fetch_add(rows, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+Status BatchWriter::FlushAll() {
+  for (auto& [name, p] : pending_) QUARRY_RETURN_NOT_OK(Flush(p));
+  return Status::OK();
+}
+
+Status BatchWriter::FlushExpired(Clock::time_point now) {
+  const auto timeout = std::chrono::microseconds(options_.batch.batch_timeout_us);
+  for (auto& [name, p] : pending_) {
+    if (p.rows > 0 && now - p.first >= timeout) QUARRY_RETURN_NOT_OK(Flush(p));
+  }
+  return Status::OK();
+}
+
+Status BatchWriter::Handle(message::Message& msg) {
+  if (auto* m = std::get_if<message::MigrateTable>(&msg)) {
+    migrations_.push_back(DestinationTable(m->table));
+    return Status::OK();
+  }
+  QUARRY_RETURN_NOT_OK(ApplyMigrations());
+  if (auto* ins = std::get_if<message::Insert>(&msg)) {
+    Pending& p = pending_[ins->table->name];
+    if (!p.table) p.table = DestinationTable(ins->table);
+    if (p.rows == 0) p.first = Clock::now();
+    p.rows += ins->batch->num_rows();
+    p.bytes += ins->batch->size_bytes();
+    p.batches.push_back(std::move(ins->batch));
+    if (p.rows >= options_.batch.batch_size || p.bytes >= options_.batch.batch_size_bytes) {
+      return Flush(p);
+    }
+    return Status::OK();
+  }
+  if (auto* del = std::get_if<message::DeleteStale>(&msg)) {
+    QUARRY_RETURN_NOT_OK(FlushAll());
+    schema::TablePtr t = DestinationTable(del->table);
+    QUARRY_ASSIGN_OR_RETURN(int64_t n, dest_.DeleteStale(*t, del->source_name, del->sync_time_us));
+    stats_[t->name].deleted += n;
+    return Status::OK();
+  }
+  return Status::OK();  // TableError: counted by the engine
+}
+
+Status BatchWriter::Run(Channel<message::Message>& in) {
+  Status failed;
+  message::Message msg;
+  while (true) {
+    // Wake up for the oldest pending table's timeout.
+    Clock::time_point deadline = Clock::time_point::max();
+    if (failed.ok()) {
+      for (const auto& [name, p] : pending_) {
+        if (p.rows > 0) {
+          deadline = std::min(deadline, p.first + std::chrono::microseconds(
+                                                      options_.batch.batch_timeout_us));
+        }
+      }
+    }
+    PopResult r;
+    if (deadline == Clock::time_point::max()) {
+      auto item = in.Pop();
+      r = item ? PopResult::kItem : PopResult::kClosed;
+      if (item) msg = std::move(*item);
+    } else {
+      r = in.PopUntil(deadline, &msg);
+    }
+    if (r == PopResult::kClosed) break;
+    if (!failed.ok()) continue;  // drain
+    Status st = r == PopResult::kTimeout ? FlushExpired(Clock::now()) : Handle(msg);
+    if (!st.ok()) failed = st;
+  }
+  if (failed.ok()) {
+    failed = ApplyMigrations();
+    if (failed.ok()) failed = FlushAll();
+  }
+  return failed;
+}
+
+}  // namespace quarry::writer
