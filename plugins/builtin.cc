@@ -1,0 +1,13 @@
+#include "plugins/builtin.h"
+
+#include "plugins/destination/sqlite/sqlite_destination.h"
+#include "plugins/source/test/test_source.h"
+
+namespace quarry::plugins {
+
+void RegisterBuiltinPlugins(plugin::PluginRegistry& registry) {
+  registry.AddSource("test", NewTestSource);
+  registry.AddDestination("sqlite", NewSqliteDestination);
+}
+
+}  // namespace quarry::plugins

@@ -1,0 +1,323 @@
+// `quarry`: the command line. Parses flags, loads the config, runs the engine, prints the
+// CloudQuery-style result line and maps outcomes to exit codes:
+//   0 success, 1 a sync failed or a table had errors, 2 invalid configuration or usage.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "plugins/builtin.h"
+#include "quarry/base/time.h"
+#include "quarry/config/loader.h"
+#include "quarry/engine/docs.h"
+#include "quarry/engine/engine.h"
+
+#ifndef QUARRY_VERSION
+#define QUARRY_VERSION "dev"
+#endif
+
+namespace quarry {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+struct GlobalFlags {
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::string log_file;
+};
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep = ", ") {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : std::string(sep)) + x;
+  return s;
+}
+
+std::string WithThousands(int64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > (n < 0 ? 1 : 0); i -= 3) {
+    s.insert(static_cast<size_t>(i), ",");
+  }
+  return s;
+}
+
+// A live progress line on stderr while a sync runs (only on a terminal).
+class ProgressLine {
+ public:
+  ProgressLine(const engine::Progress& progress, Logger& logger, bool enabled)
+      : progress_(progress), logger_(logger), enabled_(enabled) {
+    if (!enabled_) return;
+    logger_.SetBeforeStderrWrite([this] { Clear(); });
+    start_ = NowMicros();
+    thread_ = std::jthread([this](std::stop_token stop) { Loop(stop); });
+  }
+  ~ProgressLine() { Stop(); }
+
+  void Stop() {
+    if (!enabled_) return;
+    thread_.request_stop();
+    {
+      std::lock_guard lock(mu_);
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+    logger_.SetBeforeStderrWrite(nullptr);
+    Clear();
+    enabled_ = false;
+  }
+
+ private:
+  void Clear() {
+    if (shown_) {
+      std::fputs("\r\033[K", stderr);
+      shown_ = false;
+    }
+  }
+  void Loop(std::stop_token stop) {
+    int64_t last_rows = 0, last_t = start_;
+    std::unique_lock lock(mu_);
+    while (!stop.stop_requested()) {
+      cv_.wait_for(lock, std::chrono::milliseconds(500));
+      if (stop.stop_requested()) break;
+      const int64_t now = NowMicros(), rows = progress_.rows();
+      const double rate = now > last_t ? (rows - last_rows) * 1e6 / double(now - last_t) : 0;
+      last_rows = rows;
+      last_t = now;
+      const auto tables = progress_.ActiveTables(2'000'000, 3);
+      std::string line = fmt::format("Syncing: {} rows ({} rows/s), elapsed {}", WithThousands(rows),
+                                     WithThousands(static_cast<int64_t>(rate)),
+                                     FormatDuration(now - start_));
+      if (!tables.empty()) line += ", tables: " + Join(tables);
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      std::fflush(stderr);
+      shown_ = true;
+    }
+  }
+
+  const engine::Progress& progress_;
+  Logger& logger_;
+  bool enabled_;
+  bool shown_ = false;
+  int64_t start_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::jthread thread_;
+};
+
+struct Loaded {
+  config::Config config;
+  plugin::PluginRegistry registry;
+};
+
+int ReportConfigError(const Status& st) {
+  std::cerr << "Error: " << st.message() << "\n";
+  return st.IsInvalid() || st.code() == StatusCode::kNotFound ? kExitUsage : kExitFailed;
+}
+
+int RunSync(Logger& logger, const std::vector<std::string>& paths, bool no_migrate,
+            const std::string& summary_location, bool no_progress) {
+  std::cout << "Loading spec(s) from " << Join(paths) << std::endl;
+  auto cfg = config::LoadConfig(paths);
+  if (!cfg.ok()) return ReportConfigError(cfg.status());
+  plugin::PluginRegistry registry;
+  plugins::RegisterBuiltinPlugins(registry);
+  engine::Engine eng(registry, logger);
+  auto plan = eng.Prepare(*cfg);
+  if (!plan.ok()) return ReportConfigError(plan.status());
+  for (const auto& ps : plan->sources) {
+    std::vector<std::string> dests;
+    for (const auto* d : ps.destinations) dests.push_back(d->name);
+    std::cout << "Starting sync for: " << ps.spec->name << " -> [" << Join(dests) << "]"
+              << std::endl;
+  }
+  engine::Progress progress;
+  ProgressLine line(progress, logger, !no_progress && isatty(STDERR_FILENO));
+  engine::SyncOptions opts;
+  opts.migrate = !no_migrate;
+  engine::SyncResult result = eng.Sync(*plan, opts, &progress);
+  line.Stop();
+
+  if (!summary_location.empty()) {
+    std::ofstream out(summary_location, std::ios::app);
+    if (!out) {
+      logger.Error(fmt::format("cannot write summary to {}", summary_location));
+      result.errors++;
+    }
+    for (const auto& pair : result.pairs) out << engine::SummaryJson(result, pair) << "\n";
+  }
+  for (const auto& f : result.failures) std::cerr << "Error: " << f << "\n";
+  const std::string counts =
+      fmt::format("Resources: {}, Errors: {}, Warnings: {}, Time: {}", result.resources,
+                  result.errors, result.warnings, FormatDuration(result.duration_us));
+  if (result.ok()) {
+    std::cout << "Sync completed successfully. " << counts << std::endl;
+    return kExitOk;
+  }
+  std::cout << "Sync completed with errors, see logs for details. " << counts << std::endl;
+  return kExitFailed;
+}
+
+int RunMigrate(Logger& logger, const std::vector<std::string>& paths) {
+  std::cout << "Loading spec(s) from " << Join(paths) << std::endl;
+  auto cfg = config::LoadConfig(paths);
+  if (!cfg.ok()) return ReportConfigError(cfg.status());
+  plugin::PluginRegistry registry;
+  plugins::RegisterBuiltinPlugins(registry);
+  engine::Engine eng(registry, logger);
+  auto plan = eng.Prepare(*cfg);
+  if (!plan.ok()) return ReportConfigError(plan.status());
+  const int64_t start = NowMicros();
+  Status st = eng.Migrate(*plan);
+  if (!st.ok()) {
+    std::cerr << "Error: " << st.message() << "\n";
+    std::cout << "Migration failed. Time: " << FormatDuration(NowMicros() - start) << std::endl;
+    return kExitFailed;
+  }
+  std::cout << "Migration completed successfully. Time: " << FormatDuration(NowMicros() - start)
+            << std::endl;
+  return kExitOk;
+}
+
+int RunTables(Logger& logger, const std::vector<std::string>& paths, const std::string& format,
+              const std::string& output_dir) {
+  auto cfg = config::LoadConfig(paths);
+  if (!cfg.ok()) return ReportConfigError(cfg.status());
+  plugin::PluginRegistry registry;
+  plugins::RegisterBuiltinPlugins(registry);
+  engine::Engine eng(registry, logger);
+  auto plan = eng.Prepare(*cfg);
+  if (!plan.ok()) return ReportConfigError(plan.status());
+  namespace fs = std::filesystem;
+  for (const auto& ps : plan->sources) {
+    fs::path dir = output_dir;
+    if (plan->sources.size() > 1) dir /= ps.spec->name;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+      std::cerr << "Error: cannot create " << dir.string() << ": " << ec.message() << "\n";
+      return kExitFailed;
+    }
+    std::map<std::string, std::string> files;
+    if (format == "json") {
+      files["__tables.json"] = engine::TablesJson(ps.tables);
+    } else {
+      files = engine::TablesMarkdown(ps.tables);
+    }
+    for (const auto& [name, text] : files) {
+      std::ofstream out(dir / name);
+      out << text;
+      if (!out) {
+        std::cerr << "Error: cannot write " << (dir / name).string() << "\n";
+        return kExitFailed;
+      }
+    }
+    std::cout << "Generated " << format << " docs for source " << ps.spec->name << " in "
+              << dir.string() << std::endl;
+  }
+  return kExitOk;
+}
+
+int RunValidate(Logger& logger, const std::vector<std::string>& paths) {
+  auto cfg = config::LoadConfig(paths);
+  if (!cfg.ok()) return ReportConfigError(cfg.status());
+  plugin::PluginRegistry registry;
+  plugins::RegisterBuiltinPlugins(registry);
+  engine::Engine eng(registry, logger);
+  auto plan = eng.Prepare(*cfg);
+  if (!plan.ok()) return ReportConfigError(plan.status());
+  std::cout << fmt::format("Configuration is valid: {} source(s), {} destination(s).",
+                           cfg->sources.size(), cfg->destinations.size())
+            << std::endl;
+  return kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"Quarry: sync data from sources into destinations (CloudQuery-compatible).",
+               "quarry"};
+  app.set_version_flag("--version", std::string("quarry ") + QUARRY_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  GlobalFlags g;
+  app.add_option("--log-level", g.log_level, "trace, debug, info, warn or error")
+      ->capture_default_str();
+  app.add_option("--log-format", g.log_format, "text or json")->capture_default_str();
+  app.add_option("--log-file", g.log_file, "also write logs to this file");
+
+  std::vector<std::string> paths;
+  bool no_migrate = false, no_progress = false;
+  std::string summary_location, format = "json", output_dir = "cq-docs";
+
+  auto* sync = app.add_subcommand("sync", "Sync every source into its destinations.");
+  sync->add_option("config", paths, "YAML files or directories")->required();
+  sync->add_flag("--no-migrate", no_migrate, "do not create or alter tables (they must exist)");
+  sync->add_option("--summary-location", summary_location,
+                   "append one JSON summary line per source/destination pair to FILE");
+  sync->add_flag("--no-progress", no_progress, "no live progress line on a terminal");
+  sync->set_version_flag("--version", std::string("quarry ") + QUARRY_VERSION);
+
+  auto* migrate = app.add_subcommand("migrate", "Create or alter destination tables only.");
+  migrate->add_option("config", paths, "YAML files or directories")->required();
+  migrate->set_version_flag("--version", std::string("quarry ") + QUARRY_VERSION);
+
+  auto* tables = app.add_subcommand("tables", "Write docs of the tables each source syncs.");
+  tables->add_option("config", paths, "YAML files or directories")->required();
+  tables->add_option("--format", format, "json or markdown")
+      ->check(CLI::IsMember({"json", "markdown"}))
+      ->capture_default_str();
+  tables->add_option("--output-dir", output_dir, "where to write the docs")->capture_default_str();
+  tables->set_version_flag("--version", std::string("quarry ") + QUARRY_VERSION);
+
+  auto* validate = app.add_subcommand("validate-config", "Check configuration files and exit.");
+  validate->add_option("config", paths, "YAML files or directories")->required();
+  validate->set_version_flag("--version", std::string("quarry ") + QUARRY_VERSION);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+
+  Logger::Options lo;
+  auto level = ParseLogLevel(g.log_level);
+  auto fmt_ = ParseLogFormat(g.log_format);
+  if (!level.ok() || !fmt_.ok()) {
+    std::cerr << "Error: " << (!level.ok() ? level.status() : fmt_.status()).message() << "\n";
+    return kExitUsage;
+  }
+  lo.level = *level;
+  lo.format = *fmt_;
+  lo.file = g.log_file;
+  auto logger = Logger::Open(lo);
+  if (!logger.ok()) {
+    std::cerr << "Error: " << logger.status().message() << "\n";
+    return kExitUsage;
+  }
+
+  if (sync->parsed()) return RunSync(**logger, paths, no_migrate, summary_location, no_progress);
+  if (migrate->parsed()) return RunMigrate(**logger, paths);
+  if (tables->parsed()) return RunTables(**logger, paths, format, output_dir);
+  if (validate->parsed()) return RunValidate(**logger, paths);
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace quarry
+
+int main(int argc, char** argv) { return quarry::Main(argc, argv); }

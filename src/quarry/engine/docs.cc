@@ -1,0 +1,101 @@
+#include "quarry/engine/docs.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace quarry::engine {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::vector<std::string> IncrementalKeys(const schema::Table& t) {
+  std::vector<std::string> keys;
+  for (const auto& c : t.columns) {
+    if (c.incremental_key) keys.push_back(c.name);
+  }
+  return keys;
+}
+
+Json TableJson(const schema::Table& t) {
+  Json j;
+  j["name"] = t.name;
+  j["title"] = t.title;
+  j["description"] = t.description;
+  Json cols = Json::array();
+  for (const auto& c : t.columns) {
+    Json col;
+    col["name"] = c.name;
+    col["type"] = c.type->ToString();
+    col["is_primary_key"] = c.primary_key;
+    col["is_incremental_key"] = c.incremental_key;
+    col["is_primary_key_component"] = false;
+    col["not_null"] = c.not_null;
+    col["unique"] = c.unique;
+    if (!c.description.empty()) col["description"] = c.description;
+    cols.push_back(std::move(col));
+  }
+  j["columns"] = std::move(cols);
+  Json rel = Json::array();
+  for (const auto& child : t.relations) rel.push_back(TableJson(*child));
+  j["relations"] = std::move(rel);
+  j["is_incremental"] = t.is_incremental;
+  j["incremental_keys"] = IncrementalKeys(t);
+  return j;
+}
+
+void AddPages(const schema::Table& t, std::map<std::string, std::string>* pages,
+              std::string* index, int depth) {
+  *index += fmt::format("{}- [{}]({}.md){}\n", std::string(static_cast<size_t>(depth) * 2, ' '),
+                        t.name, t.name, t.is_incremental ? " (Incremental)" : "");
+  std::string md = fmt::format("# Table: {}\n\n", t.name);
+  if (!t.description.empty()) md += t.description + "\n\n";
+  if (t.is_incremental) {
+    std::string keys;
+    for (const auto& k : IncrementalKeys(t)) keys += (keys.empty() ? "" : ", ") + k;
+    md += fmt::format("This table is **incremental**: each sync fetches only rows past its "
+                      "cursor ({}).\n\n", keys.empty() ? "set by the source" : keys);
+  }
+  const auto pks = t.PrimaryKeys();
+  if (!pks.empty()) {
+    std::string s;
+    for (const auto& k : pks) s += (s.empty() ? "" : ", ") + k;
+    md += fmt::format("The primary key for this table is **{}**.\n\n", s);
+  }
+  if (!t.parent.empty()) {
+    md += fmt::format("This table depends on [{}]({}.md).\n\n", t.parent, t.parent);
+  }
+  if (!t.relations.empty()) {
+    md += "The following tables depend on " + t.name + ":\n";
+    for (const auto& c : t.relations) md += fmt::format("  - [{}]({}.md)\n", c->name, c->name);
+    md += "\n";
+  }
+  md += "## Columns\n\n| Name | Type | Notes |\n| ------------- | ------------- | ------------- |\n";
+  for (const auto& c : t.columns) {
+    std::string notes;
+    if (c.primary_key) notes += "primary key";
+    if (c.incremental_key) notes += std::string(notes.empty() ? "" : ", ") + "incremental key";
+    if (c.not_null && !c.primary_key) notes += std::string(notes.empty() ? "" : ", ") + "not null";
+    md += fmt::format("| {} | `{}` | {} |\n", c.name, c.type->ToString(), notes);
+  }
+  (*pages)[t.name + ".md"] = std::move(md);
+  for (const auto& child : t.relations) AddPages(*child, pages, index, depth + 1);
+}
+
+}  // namespace
+
+std::string TablesJson(const std::vector<schema::TablePtr>& tree) {
+  Json arr = Json::array();
+  for (const auto& t : tree) arr.push_back(TableJson(*t));
+  return arr.dump(2) + "\n";
+}
+
+std::map<std::string, std::string> TablesMarkdown(const std::vector<schema::TablePtr>& tree) {
+  std::map<std::string, std::string> pages;
+  std::string index = "# Source Plugin Tables\n\n## Tables\n\n";
+  for (const auto& t : tree) AddPages(*t, &pages, &index, 0);
+  pages["README.md"] = std::move(index);
+  return pages;
+}
+
+}  // namespace quarry::engine

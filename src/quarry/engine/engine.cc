@@ -1,0 +1,371 @@
+#include "quarry/engine/engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "quarry/base/channel.h"
+#include "quarry/base/time.h"
+#include "quarry/base/uuid.h"
+#include "quarry/writer/batch_writer.h"
+
+namespace quarry::engine {
+
+void Progress::AddRows(std::string_view table, int64_t n) {
+  rows_.fetch_add(n, std::memory_order_relaxed);
+  const int64_t now = NowMicros();
+  std::lock_guard lock(mu_);
+  auto it = last_seen_us_.find(table);
+  if (it == last_seen_us_.end()) {
+    last_seen_us_.emplace(std::string(table), now);
+  } else {
+    it->second = now;
+  }
+}
+
+std::vector<std::string> Progress::ActiveTables(int64_t window_us, size_t max) const {
+  const int64_t now = NowMicros();
+  std::vector<std::pair<int64_t, std::string>> recent;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, t] : last_seen_us_) {
+      if (now - t <= window_us) recent.emplace_back(t, name);
+    }
+  }
+  std::sort(recent.rbegin(), recent.rend());
+  std::vector<std::string> out;
+  for (size_t i = 0; i < recent.size() && i < max; ++i) out.push_back(recent[i].second);
+  return out;
+}
+
+Result<Plan> Engine::Prepare(const config::Config& config) {
+  Plan plan;
+  plan.config = &config;
+  for (const auto& d : config.destinations) {
+    auto dest = registry_.MakeDestination(d.registry, d.path);
+    if (!dest.ok()) return d.LocateError(dest.status());
+    QUARRY_RETURN_NOT_OK(d.LocateError((*dest)->Configure(d.spec)));
+  }
+  for (const auto& s : config.sources) {
+    PreparedSource ps;
+    ps.spec = &s;
+    auto src = registry_.MakeSource(s.registry, s.path);
+    if (!src.ok()) return s.LocateError(src.status());
+    ps.plugin = src.MoveValue();
+    QUARRY_RETURN_NOT_OK(s.LocateError(ps.plugin->Configure(s.spec)));
+    auto tree = ps.plugin->Tables();
+    if (!tree.ok()) return s.LocateError(tree.status());
+    auto selected = schema::SelectTables(*tree, {s.tables, s.skip_tables, s.skip_dependent_tables});
+    if (!selected.ok()) return s.LocateError(Status::Invalid(selected.status().message()));
+    for (const auto& t : *selected) ps.tables.push_back(schema::WithCqColumns(*t));
+    for (const auto& name : s.destinations) {
+      const config::DestinationSpec* d = config.FindDestination(name);
+      if (d == nullptr) {
+        return s.ErrorAt("destinations", fmt::format("unknown destination \"{}\"", name));
+      }
+      ps.destinations.push_back(d);
+    }
+    if (s.backend_options) {
+      const std::string& conn = s.backend_options->connection;
+      const std::string prefix = "@@plugins.", suffix = ".connection";
+      if (!conn.starts_with(prefix) || !conn.ends_with(suffix) ||
+          config.FindDestination(conn.substr(prefix.size(), conn.size() - prefix.size() -
+                                                                 suffix.size())) == nullptr) {
+        return s.ErrorAt("backend_options.connection",
+                         fmt::format("\"{}\" must name a configured destination as "
+                                     "\"@@plugins.<destination>.connection\"",
+                                     conn));
+      }
+    }
+    plan.sources.push_back(std::move(ps));
+  }
+  return plan;
+}
+
+namespace {
+
+// Per-table counters of one source, shared by its sink and its summary.
+struct SourceCounters {
+  std::mutex mu;
+  struct Table {
+    int64_t rows = 0;
+    int64_t errors = 0;
+    int64_t first_us = 0;
+    int64_t last_us = 0;
+  };
+  std::map<std::string, Table, std::less<>> tables;
+};
+
+// Fans a source's messages out to one channel per destination and counts them.
+class FanOutSink : public plugin::MessageSink {
+ public:
+  FanOutSink(std::vector<Channel<message::Message>*> outs, std::atomic<bool>& aborted,
+             SourceCounters& counters, Progress* progress, Logger& logger,
+             const std::string& source)
+      : outs_(std::move(outs)),
+        aborted_(aborted),
+        counters_(counters),
+        progress_(progress),
+        logger_(logger),
+        source_(source) {}
+
+  Status Send(message::Message msg) override {
+    if (aborted_) return Status::Cancelled("sync aborted");
+    const int64_t now = NowMicros();
+    if (const auto* ins = std::get_if<message::Insert>(&msg)) {
+      const int64_t n = ins->batch->num_rows();
+      {
+        std::lock_guard lock(counters_.mu);
+        auto& t = counters_.tables[ins->table->name];
+        if (t.first_us == 0) t.first_us = now;
+        t.last_us = now;
+        t.rows += n;
+      }
+      if (progress_ != nullptr) progress_->AddRows(ins->table->name, n);
+    } else if (const auto* err = std::get_if<message::TableError>(&msg)) {
+      {
+        std::lock_guard lock(counters_.mu);
+        auto& t = counters_.tables[err->table_name];
+        if (t.first_us == 0) t.first_us = now;
+        t.last_us = now;
+        t.errors++;
+      }
+      logger_.Error(fmt::format("table {}: {}", err->table_name, err->error),
+                    {{"source", source_}, {"table", err->table_name}});
+    }
+    for (size_t i = 0; i < outs_.size(); ++i) {
+      const bool ok = i + 1 == outs_.size() ? outs_[i]->Push(std::move(msg)) : outs_[i]->Push(msg);
+      if (!ok) return Status::Cancelled("sync aborted");
+    }
+    return Status::OK();
+  }
+
+ private:
+  std::vector<Channel<message::Message>*> outs_;
+  std::atomic<bool>& aborted_;
+  SourceCounters& counters_;
+  Progress* progress_;
+  Logger& logger_;
+  const std::string& source_;
+};
+
+// Messages in flight per destination channel: back-pressure with bounded memory.
+constexpr size_t kChannelCapacity = 16;
+
+struct PairRun {
+  const config::DestinationSpec* spec = nullptr;
+  std::unique_ptr<plugin::DestinationPlugin> plugin;
+  std::unique_ptr<Channel<message::Message>> channel;
+  std::unique_ptr<writer::BatchWriter> writer;
+  std::jthread thread;
+  Status status;
+  Status init_status;
+};
+
+void CountsToSummary(const SourceCounters& counters, const writer::BatchWriter* w,
+                     const std::vector<schema::TablePtr>& tables, PairSummary* pair) {
+  for (const auto& t : schema::Flatten(tables)) {
+    pair->source_tables.push_back(t->name);
+    TableSummary& ts = pair->tables[t->name];
+    auto it = counters.tables.find(t->name);
+    if (it != counters.tables.end()) {
+      ts.rows = it->second.rows;
+      ts.errors = it->second.errors;
+      ts.duration_ms = (it->second.last_us - it->second.first_us) / 1000;
+    }
+    if (w != nullptr) {
+      auto ws = w->stats().find(t->name);
+      if (ws != w->stats().end()) {
+        ts.written = ws->second.rows;
+        ts.deleted = ws->second.deleted;
+      }
+    }
+    pair->resources += ts.written;
+    pair->source_errors += ts.errors;
+  }
+}
+
+}  // namespace
+
+SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progress) {
+  SyncResult result;
+  uint8_t id[16];
+  UuidGenerator().NextV4(id);
+  result.sync_id = FormatUuid(id);
+  result.sync_time_us = NowMicros();
+  const int64_t start = result.sync_time_us;
+  const int64_t warnings_before = logger_.warnings();
+
+  std::mutex result_mu;
+  auto run_source = [&](PreparedSource& ps) {
+    const config::SourceSpec& s = *ps.spec;
+    std::vector<PairRun> pairs(ps.destinations.size());
+    std::vector<PairSummary> summaries(ps.destinations.size());
+    std::vector<std::string> failures;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      const config::DestinationSpec& d = *ps.destinations[i];
+      PairSummary& sum = summaries[i];
+      sum.source_name = s.name;
+      sum.source_path = s.path;
+      sum.source_version = s.version;
+      sum.destination_name = d.name;
+      sum.destination_path = d.path;
+      sum.destination_version = d.version;
+      sum.write_mode = std::string(config::ToString(d.write_mode));
+      sum.sync_group_id = d.sync_group_id;
+    }
+    auto fail_all = [&](const std::string& why) {
+      for (auto& sum : summaries) {
+        sum.error = why;
+        sum.source_errors++;
+      }
+      failures.push_back(why);
+    };
+
+    plugin::PluginContext ctx{&logger_};
+    Status st = ps.plugin->Init(ctx);
+    if (!st.ok()) fail_all(fmt::format("source {}: init: {}", s.name, st.message()));
+
+    // Destinations: a fresh plugin instance (connection) per pair.
+    for (size_t i = 0; st.ok() && i < pairs.size(); ++i) {
+      PairRun& p = pairs[i];
+      p.spec = ps.destinations[i];
+      auto made = registry_.MakeDestination(p.spec->registry, p.spec->path);
+      Status dst = made.status();
+      if (dst.ok()) {
+        p.plugin = made.MoveValue();
+        dst = p.plugin->Configure(p.spec->spec);
+      }
+      if (dst.ok()) dst = p.plugin->Init(ctx, *p.spec);
+      if (!dst.ok()) {
+        st = dst;
+        summaries[i].destination_errors++;
+        fail_all(fmt::format("destination {}: init: {}", p.spec->name, dst.message()));
+      }
+    }
+
+    SourceCounters counters;
+    std::atomic<bool> aborted{false};
+    if (st.ok()) {
+      std::vector<Channel<message::Message>*> outs;
+      for (auto& p : pairs) {
+        p.channel = std::make_unique<Channel<message::Message>>(kChannelCapacity);
+        writer::WriterOptions wo;
+        wo.batch = p.plugin->batch_options();
+        wo.pk_mode = p.spec->pk_mode;
+        wo.migrate = options.migrate;
+        p.writer = std::make_unique<writer::BatchWriter>(*p.plugin, wo);
+        outs.push_back(p.channel.get());
+      }
+      for (auto& p : pairs) {
+        p.thread = std::jthread([&p, &aborted] {
+          p.status = p.writer->Run(*p.channel);
+          // A destination that cannot write stops the source: nothing more can land there.
+          if (!p.status.ok()) aborted = true;
+        });
+      }
+      logger_.Info(fmt::format("sync started for source {}", s.name));
+      FanOutSink sink(outs, aborted, counters, progress, logger_, s.name);
+      plugin::SyncRequest req;
+      req.tables = ps.tables;
+      req.source_name = s.name;
+      req.sync_time_us = result.sync_time_us;
+      req.deterministic_cq_id = s.deterministic_cq_id;
+      Status sync_st = ps.plugin->Sync(req, sink);
+      if (sync_st.ok() && !aborted) {
+        // Stale rows go only for tables that completed without errors.
+        for (auto& p : pairs) {
+          if (p.spec->write_mode != config::WriteMode::kOverwriteDeleteStale) continue;
+          for (const auto& t : schema::Flatten(ps.tables)) {
+            bool clean;
+            {
+              std::lock_guard lock(counters.mu);
+              auto it = counters.tables.find(t->name);
+              clean = it == counters.tables.end() || it->second.errors == 0;
+            }
+            if (clean) {
+              p.channel->Push(message::DeleteStale{t, s.name, result.sync_time_us});
+            } else {
+              logger_.Warn(fmt::format("table {}: stale rows kept in {} because the table had "
+                                       "errors",
+                                       t->name, p.spec->name));
+            }
+          }
+        }
+      }
+      for (auto& p : pairs) p.channel->Close();
+      for (auto& p : pairs) p.thread.join();
+      for (size_t i = 0; i < pairs.size(); ++i) {
+        if (!pairs[i].status.ok()) {
+          const std::string why = fmt::format("destination {}: {}", pairs[i].spec->name,
+                                              pairs[i].status.message());
+          summaries[i].error = why;
+          summaries[i].destination_errors++;
+          failures.push_back(why);
+        }
+      }
+      if (!sync_st.ok() && !(sync_st.IsCancelled() && aborted)) {
+        fail_all(fmt::format("source {}: {}", s.name, sync_st.message()));
+      }
+    }
+    for (auto& p : pairs) {
+      if (p.plugin) {
+        Status cst = p.plugin->Close();
+        if (!cst.ok()) logger_.Error(fmt::format("destination {}: close: {}", p.spec->name, cst.message()));
+      }
+    }
+    Status cst = ps.plugin->Close();
+    if (!cst.ok()) logger_.Error(fmt::format("source {}: close: {}", s.name, cst.message()));
+
+    std::lock_guard lock(result_mu);
+    int64_t fetched = 0, table_errors = 0;
+    for (const auto& [name, t] : counters.tables) {
+      fetched += t.rows;
+      table_errors += t.errors;
+    }
+    result.resources += fetched;
+    result.errors += table_errors + static_cast<int64_t>(failures.size());
+    for (size_t i = 0; i < summaries.size(); ++i) {
+      CountsToSummary(counters, pairs[i].writer.get(), ps.tables, &summaries[i]);
+      result.pairs.push_back(std::move(summaries[i]));
+    }
+    for (auto& f : failures) {
+      logger_.Error(f);
+      result.failures.push_back(std::move(f));
+    }
+  };
+
+  {
+    std::vector<std::jthread> threads;
+    for (auto& ps : plan.sources) threads.emplace_back([&run_source, &ps] { run_source(ps); });
+  }
+  result.duration_us = NowMicros() - start;
+  result.warnings = logger_.warnings() - warnings_before;
+  return result;
+}
+
+Status Engine::Migrate(Plan& plan) {
+  plugin::PluginContext ctx{&logger_};
+  for (auto& ps : plan.sources) {
+    for (const auto* d : ps.destinations) {
+      QUARRY_ASSIGN_OR_RETURN(auto dest, registry_.MakeDestination(d->registry, d->path));
+      QUARRY_RETURN_NOT_OK(dest->Configure(d->spec));
+      Status st = dest->Init(ctx, *d);
+      std::vector<schema::TablePtr> tables;
+      for (const auto& t : schema::Flatten(ps.tables)) {
+        tables.push_back(d->pk_mode == config::PkMode::kCqIdOnly ? schema::WithCqColumns(*t, true)
+                                                                 : t);
+      }
+      if (st.ok()) st = dest->Migrate(tables);
+      Status cst = dest->Close();
+      if (st.ok()) st = cst;
+      QUARRY_RETURN_NOT_OK(st.WithContext(fmt::format("destination {}", d->name)));
+      logger_.Info(fmt::format("migrated {} tables of source {} in destination {}", tables.size(),
+                               ps.spec->name, d->name));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace quarry::engine
