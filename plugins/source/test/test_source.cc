@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "plugins/source/test/inventory.h"
 #include "quarry/base/time.h"
 #include "quarry/plugin/spec_reader.h"
 #include "quarry/scheduler/scheduler.h"
@@ -27,54 +28,10 @@ struct Options {
   int64_t concurrency = 8;
 };
 
-// A stateless 64-bit mix: the value of (seed, table, client, row, column). Reproducible runs.
-inline uint64_t Mix(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-inline uint64_t Rand(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0) {
-  return Mix(seed * 0x9e3779b97f4a7c15ULL ^ Mix(a + 0x632be59bd9b4e019ULL * Mix(b ^ Mix(c))));
-}
-
-// Appends v as lowercase hex with exactly `digits` digits.
-inline char* PutHex(char* p, uint64_t v, int digits) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; --i) {
-    p[i] = kHex[v & 15];
-    v >>= 4;
-  }
-  return p + digits;
-}
-
-inline char* PutStr(char* p, std::string_view s) {
-  std::memcpy(p, s.data(), s.size());
-  return p + s.size();
-}
-
-inline char* PutDec(char* p, uint64_t v) {
-  char tmp[20];
-  int n = 0;
-  do {
-    tmp[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  while (n > 0) *p++ = tmp[--n];
-  return p;
-}
-
-constexpr std::string_view kRegions[] = {"us-east-1", "us-west-2", "eu-west-1", "eu-central-1",
-                                         "ap-southeast-2", "ap-northeast-1", "sa-east-1",
-                                         "ca-central-1"};
-constexpr std::string_view kTypes[] = {"instance", "volume", "bucket", "function",
-                                       "database", "load-balancer"};
-constexpr std::string_view kStates[] = {"running", "stopped", "pending", "terminated"};
-constexpr std::string_view kTeams[] = {"payments", "search", "platform", "data", "web", "ml"};
-constexpr std::string_view kEnvs[] = {"prod", "staging", "dev"};
+using inventory::PutDec;
+using inventory::PutHex;
+using inventory::PutStr;
+using inventory::Rand;
 
 schema::Column Col(std::string name, types::TypePtr type, std::string description = "") {
   return {std::move(name), std::move(type), std::move(description)};
@@ -287,59 +244,24 @@ class TestSource : public plugin::SourcePlugin {
   }
 
   static Status ResolveInventory(const Options& o, const ResolveContext& ctx, RowWriter& out) {
-    char buf[256];
-    const uint64_t seed = o.seed;
+    char buf[inventory::kRowBuffer];
+    inventory::Row row;
     for (int64_t i = 0; i < o.num_rows; ++i) {
-      const uint64_t n = static_cast<uint64_t>(ctx.client * o.num_rows + i);
-      const uint64_t r = Rand(seed, 6, n);
-      const uint64_t account = 100000000000ULL + Rand(seed, 7, n / 5000) % 900000000000ULL;
-      const std::string_view region = kRegions[(r >> 8) % std::size(kRegions)];
-      const std::string_view type = kTypes[(r >> 16) % std::size(kTypes)];
-      // id
-      char* p = PutStr(buf, "r-");
-      p = PutHex(p, n * 0x9e3779b97f4a7c15ULL ^ seed, 16);
-      const std::string_view id(buf, static_cast<size_t>(p - buf));
-      out.column(0).AppendBytes(id);
-      char acct[16];
-      char* a = PutDec(acct, account);
-      const std::string_view account_id(acct, static_cast<size_t>(a - acct));
-      out.column(1).AppendBytes(account_id);
-      out.column(2).AppendBytes(region);
-      // arn:aws:<type>:<region>:<account>:<type>/<id>
-      char* q = PutStr(p, "arn:aws:");
-      q = PutStr(q, type);
-      *q++ = ':';
-      q = PutStr(q, region);
-      *q++ = ':';
-      q = PutStr(q, account_id);
-      *q++ = ':';
-      q = PutStr(q, type);
-      *q++ = '/';
-      q = PutStr(q, id);
-      out.column(3).AppendBytes(std::string_view(p, static_cast<size_t>(q - p)));
-      char* m = PutStr(q, kTeams[(r >> 24) % std::size(kTeams)]);
-      *m++ = '-';
-      m = PutStr(m, type);
-      *m++ = '-';
-      m = PutDec(m, n % 100000);
-      out.column(4).AppendBytes(std::string_view(q, static_cast<size_t>(m - q)));
-      out.column(5).AppendBytes(type);
-      out.column(6).AppendBytes(kStates[(r >> 32) % std::size(kStates)]);
-      const int64_t created = 1'600'000'000'000'000LL + static_cast<int64_t>(r % 150'000'000'000'000ULL);
-      out.column(7).Append<int64_t>(created);
-      out.column(8).Append<int64_t>(created + static_cast<int64_t>((r >> 20) % 10'000'000'000'000ULL));
-      char* t = PutStr(m, R"({"team":")");
-      t = PutStr(t, kTeams[(r >> 24) % std::size(kTeams)]);
-      t = PutStr(t, R"(","env":")");
-      t = PutStr(t, kEnvs[(r >> 40) % std::size(kEnvs)]);
-      t = PutStr(t, R"(","cost_center":")");
-      t = PutDec(t, 1000 + (r >> 44) % 9000);
-      t = PutStr(t, R"("})");
-      out.column(9).AppendBytes(std::string_view(m, static_cast<size_t>(t - m)));
-      out.column(10).AppendBool(((r >> 50) & 15) == 0);
-      out.column(11).AppendBool(((r >> 54) & 3) != 0);
-      out.column(12).Append<int64_t>(static_cast<int64_t>((r >> 12) % 1'000'000'000'000ULL));
-      out.column(13).Append<double>(static_cast<double>((r >> 28) % 1'000'000) / 100.0);
+      inventory::MakeRow(o.seed, static_cast<uint64_t>(ctx.client * o.num_rows + i), buf, &row);
+      out.column(0).AppendBytes(row.id);
+      out.column(1).AppendBytes(row.account_id);
+      out.column(2).AppendBytes(row.region);
+      out.column(3).AppendBytes(row.arn);
+      out.column(4).AppendBytes(row.name);
+      out.column(5).AppendBytes(row.resource_type);
+      out.column(6).AppendBytes(row.state);
+      out.column(7).Append<int64_t>(row.created_at);
+      out.column(8).Append<int64_t>(row.updated_at);
+      out.column(9).AppendBytes(row.tags);
+      out.column(10).AppendBool(row.is_public);
+      out.column(11).AppendBool(row.encrypted);
+      out.column(12).Append<int64_t>(row.size_bytes);
+      out.column(13).Append<double>(row.monthly_cost);
       QUARRY_RETURN_NOT_OK(out.EndRow());
     }
     return Status::OK();
