@@ -7,6 +7,7 @@
 // destination, every destination a source names exists).
 //
 // Every error names the file, line and key: "sync.yml:7:5: source \"aws\": tabels: unknown key".
+// Key locations cover every key and list item, by dotted path: "spec.nested.key", "tables.2".
 // Plugin-specific checks (spec options, table patterns) happen later, in the engine, using the
 // key locations recorded here.
 // Thread-safe (no shared state).
