@@ -21,6 +21,6 @@ expect_sql "$DB" "select count(*) from test_some_table where _cq_parent_id is no
 # Every child row points at its parent's _cq_id and carries its resource_id.
 expect_sql "$DB" "select count(*) from test_sub_table s join test_some_table p on s._cq_parent_id = p._cq_id and s.parent_resource_id = p.resource_id" "300"
 # Types as the protocol reference maps them.
-expect_sql "$DB" "select name || ':' || type from pragma_table_info('test_testdata_table') where name in ('int64','float64','bool','timestamp','binary','uuid','json') order by name" $'binary:blob\nbool:boolean\nfloat64:real\nint64:integer\njson:text\ntimestamp:timestamp\nuuid:text'
+expect_sql "$DB" "select name || ':' || lower(type) from pragma_table_info('test_testdata_table') where name in ('int64','float64','bool','timestamp','binary','uuid','json') order by name" $'binary:blob\nbool:boolean\nfloat64:real\nint64:integer\njson:text\ntimestamp:timestamp\nuuid:text'
 expect_sql "$DB" "select uint64, date32, json_extract(json, '\$.nested.ok'), hex(binary), length(uuid), typeof(null_utf8), json_extract(utf8_list, '\$[1]') from test_testdata_table where client_id = 0" '18000000000000000000|2026-11-25|1|0001FF|36|null|y "quoted"'
 finish

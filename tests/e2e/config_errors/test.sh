@@ -1,0 +1,28 @@
+# Each class of bad configuration: exit status 2, a message naming file, line and key, and the
+# destination untouched (the SQLite file is never created).
+source "$E2E_LIB"
+check() {  # check FILE "expected message"
+  run sync "$1"
+  expect_status 2
+  expect_out "Error: $2"
+  [[ ! -e "$DB" ]] || fail "$1: the destination was touched"
+}
+check unknown_key.yml 'unknown_key.yml:6:3: source "test": tabels: unknown key (did you mean "tables"?)'
+check wrong_type.yml 'wrong_type.yml:6:3: source "test": skip_dependent_tables: expected true or false'
+check duplicate_name.yml 'duplicate_name.yml:10:3: source "test": name: source name "test" is already used at duplicate_name.yml:3:3'
+check missing_destination.yml 'missing_destination.yml:6:18: source "test": destinations: no destination is named "postgres" (destinations: sqlite)'
+check pattern_matches_nothing.yml 'pattern_matches_nothing.yml:5:3: source "test": tables: pattern "nope_*" matches no table (tables: test_some_table, test_sub_table, test_testdata_table, test_inventory)'
+check unknown_spec_option.yml 'unknown_spec_option.yml:8:5: source "test": spec.num_rowz: unknown option (known options: concurrency, fail_immediately, num_clients, num_rows, num_sub_cols, num_sub_rows, required_env, seed)'
+check missing_env.yml 'missing_env.yml:8:15: environment variable "QUARRY_E2E_UNSET_VARIABLE" is not set'
+check unknown_plugin.yml 'unknown_plugin.yml:4:3: source "test": path: unknown source plugin "cloudquery/aws" (available: test)'
+check bad_write_mode.yml 'bad_write_mode.yml:14:3: destination "sqlite": write_mode: unknown write_mode "upsert-maybe" (use overwrite-delete-stale, overwrite, append)'
+check invalid_yaml.yml 'invalid_yaml.yml:6:3: invalid YAML'
+check no_destination.yml 'no_destination.yml: at least one source and one destination are required'
+# validate-config reports the same errors.
+run validate-config unknown_spec_option.yml
+expect_status 2
+expect_out 'spec.num_rowz: unknown option'
+run sync does_not_exist.yml
+expect_status 2
+expect_out 'does_not_exist.yml'
+finish
