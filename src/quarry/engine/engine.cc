@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "quarry/base/channel.h"
 #include "quarry/base/time.h"
 #include "quarry/base/uuid.h"
+#include "quarry/types/json.h"
 #include "quarry/writer/batch_writer.h"
 
 namespace quarry::engine {
@@ -186,6 +188,53 @@ void CountsToSummary(const SourceCounters& counters, const writer::BatchWriter* 
   }
 }
 
+// The `cloudquery_sync_summaries` table that send_sync_summary writes one row per pair into.
+Result<schema::TablePtr> SummaryTable() {
+  using types::int64;
+  using types::json;
+  using types::utf8;
+  schema::Table t{"cloudquery_sync_summaries", "Sync summaries",
+                  "One row per source/destination pair and sync (send_sync_summary: true)."};
+  for (const char* name : {"cli_version", "sync_id"}) t.columns.push_back({name, utf8()});
+  t.columns.push_back({"sync_time", types::timestamp()});
+  for (const char* name : {"sync_duration_ms", "resources"}) t.columns.push_back({name, int64()});
+  for (const char* name : {"source_name", "source_path", "source_version"}) {
+    t.columns.push_back({name, utf8()});
+  }
+  for (const char* name : {"source_errors", "source_warnings"}) t.columns.push_back({name, int64()});
+  t.columns.push_back({"source_tables", json()});
+  for (const char* name : {"destination_name", "destination_path", "destination_version"}) {
+    t.columns.push_back({name, utf8()});
+  }
+  for (const char* name : {"destination_errors", "destination_warnings"}) {
+    t.columns.push_back({name, int64()});
+  }
+  t.columns.push_back({"sync_group_id", utf8()});
+  for (const char* name : {"resources_per_table", "errors_per_table", "durations_per_table_ms",
+                           "fetched_per_table", "deleted_per_table"}) {
+    t.columns.push_back({name, json()});
+  }
+  for (const char* name : {"write_mode", "status", "error"}) t.columns.push_back({name, utf8()});
+  QUARRY_ASSIGN_OR_RETURN(schema::TablePtr table, schema::Finalize(std::move(t)));
+  return schema::WithCqColumns(*table);
+}
+
+Status WriteSummaryRow(plugin::DestinationPlugin& dest, const SyncResult& result,
+                       const PairSummary& pair, config::PkMode pk_mode) {
+  QUARRY_ASSIGN_OR_RETURN(schema::TablePtr table, SummaryTable());
+  if (pk_mode == config::PkMode::kCqIdOnly) table = schema::WithCqColumns(*table, true);
+  nlohmann::json row = nlohmann::json::parse(SummaryJson(result, pair));
+  uint8_t id[16];
+  UuidGenerator().NextV4(id);
+  row["_cq_id"] = FormatUuid(id);
+  row["_cq_source_name"] = pair.source_name;
+  row["_cq_sync_time"] = result.sync_time_us;
+  QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr batch,
+                          types::BatchFromJson(table->arrow_schema, "[" + row.dump() + "]"));
+  QUARRY_RETURN_NOT_OK(dest.Migrate({table}));
+  return dest.Write(*table, {batch});
+}
+
 }  // namespace
 
 SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progress) {
@@ -309,6 +358,25 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
         fail_all(fmt::format("source {}: {}", s.name, sync_st.message()));
       }
     }
+    for (size_t i = 0; i < summaries.size(); ++i) {
+      CountsToSummary(counters, pairs[i].writer.get(), ps.tables, &summaries[i]);
+    }
+    // send_sync_summary: the pair's summary also goes into the destination itself.
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      PairRun& p = pairs[i];
+      if (!p.writer || !p.status.ok() || !p.spec->send_sync_summary) continue;
+      SyncResult so_far;
+      so_far.sync_id = result.sync_id;
+      so_far.sync_time_us = result.sync_time_us;
+      so_far.duration_us = NowMicros() - start;
+      Status sst = WriteSummaryRow(*p.plugin, so_far, summaries[i], p.spec->pk_mode);
+      if (!sst.ok()) {
+        const std::string why = fmt::format("destination {}: sync summary: {}", p.spec->name,
+                                            sst.message());
+        summaries[i].destination_errors++;
+        failures.push_back(why);
+      }
+    }
     for (auto& p : pairs) {
       if (p.plugin) {
         Status cst = p.plugin->Close();
@@ -326,10 +394,7 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
     }
     result.resources += fetched;
     result.errors += table_errors + static_cast<int64_t>(failures.size());
-    for (size_t i = 0; i < summaries.size(); ++i) {
-      CountsToSummary(counters, pairs[i].writer.get(), ps.tables, &summaries[i]);
-      result.pairs.push_back(std::move(summaries[i]));
-    }
+    for (auto& sum : summaries) result.pairs.push_back(std::move(sum));
     for (auto& f : failures) {
       logger_.Error(f);
       result.failures.push_back(std::move(f));
