@@ -1,0 +1,669 @@
+#include "plugins/destination/sqlite/sqlite_destination.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "quarry/types/json.h"
+
+namespace quarry::plugins {
+namespace {
+
+using config::MigrateMode;
+using config::PkMode;
+using config::WriteMode;
+using nlohmann::json;
+using schema::Column;
+using schema::TablePtr;
+
+#define ASSERT_OK(expr)                      \
+  do {                                       \
+    const ::quarry::Status _st = (expr);     \
+    ASSERT_TRUE(_st.ok()) << _st.ToString(); \
+  } while (false)
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "quarry_sqlite_XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string File(std::string_view name = "test.db") const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs `sql` on its own connection; rows as "a|b|c" lines, NULL as "NULL".
+std::string Query(const std::string& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return "error: cannot open " + file;
+  }
+  sqlite3_stmt* st = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    out = std::string("error: ") + sqlite3_errmsg(db);
+  } else {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      if (!out.empty()) out += "\n";
+      for (int i = 0; i < sqlite3_column_count(st); ++i) {
+        if (i > 0) out += "|";
+        const auto* t = sqlite3_column_text(st, i);
+        out += t == nullptr ? std::string("NULL")
+                            : std::string(reinterpret_cast<const char*>(t),
+                                          static_cast<size_t>(sqlite3_column_bytes(st, i)));
+      }
+    }
+    if (rc != SQLITE_DONE) out = std::string("error: ") + sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+std::string Columns(const std::string& file, const std::string& table) {
+  return Query(file,
+               "SELECT name, lower(type), \"notnull\", pk FROM pragma_table_info('" + table + "')");
+}
+
+Column Col(std::string name, types::TypePtr type, bool pk = false, bool not_null = false) {
+  Column c{std::move(name), std::move(type)};
+  c.primary_key = pk;
+  c.not_null = not_null;
+  return c;
+}
+
+// A table without the _cq_* columns; names are taken as they are (no validation), so tests can
+// use any identifier.
+TablePtr MakeTable(std::string name, std::vector<Column> columns) {
+  schema::Table t;
+  t.name = std::move(name);
+  t.columns = std::move(columns);
+  std::vector<types::Field> fields;
+  for (const auto& c : t.columns) fields.push_back({c.name, c.type, !c.not_null});
+  t.arrow_schema = std::make_shared<const types::Schema>(std::move(fields));
+  return std::make_shared<const schema::Table>(std::move(t));
+}
+
+TablePtr MakeCqTable(std::string name, std::vector<Column> columns, bool cq_id_only = false) {
+  return schema::WithCqColumns(*MakeTable(std::move(name), std::move(columns)), cq_id_only);
+}
+
+types::RecordBatchPtr Batch(const TablePtr& table, std::string_view rows) {
+  auto r = types::BatchFromJson(table->arrow_schema, rows);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : nullptr;
+}
+
+struct Options {
+  WriteMode write_mode = WriteMode::kOverwriteDeleteStale;
+  MigrateMode migrate_mode = MigrateMode::kSafe;
+  PkMode pk_mode = PkMode::kDefault;
+};
+
+std::unique_ptr<plugin::DestinationPlugin> OpenDestination(const std::string& file,
+                                                           Options o = {}) {
+  auto d = NewSqliteDestination();
+  Status st = d->Configure(json{{"connection_string", file}});
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  config::DestinationSpec spec;
+  spec.name = "sqlite";
+  spec.write_mode = o.write_mode;
+  spec.migrate_mode = o.migrate_mode;
+  spec.pk_mode = o.pk_mode;
+  st = d->Init(plugin::PluginContext{}, spec);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return d;
+}
+
+TEST(SqliteDestinationTest, ConfigureRequiresConnectionString) {
+  auto d = NewSqliteDestination();
+  EXPECT_EQ(d->Configure(json::object()).message(),
+            "spec.connection_string: required (the path of the SQLite database file, e.g. "
+            "./quarry.db)");
+  EXPECT_EQ(d->Configure(json{{"connection_string", ""}}).message(),
+            "spec.connection_string: required (the path of the SQLite database file, e.g. "
+            "./quarry.db)");
+  EXPECT_EQ(d->Configure(json{{"connection_string", 5}}).message(),
+            "spec.connection_string: expected a string, got 5");
+}
+
+TEST(SqliteDestinationTest, ConfigureRejectsUnknownOption) {
+  auto d = NewSqliteDestination();
+  Status st = d->Configure(json{{"connection_string", "x.db"}, {"batch_sise", 5}});
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message(),
+            "spec.batch_sise: unknown option (known options: batch_size, batch_size_bytes, "
+            "batch_timeout, connection_string)");
+}
+
+TEST(SqliteDestinationTest, ConfigureReadsBatchOptionsWithDefaults) {
+  auto d = NewSqliteDestination();
+  ASSERT_OK(d->Configure(json{{"connection_string", "x.db"}}));
+  EXPECT_EQ(d->batch_options().batch_size, 10'000);
+  EXPECT_EQ(d->batch_options().batch_size_bytes, 10 * 1024 * 1024);
+  EXPECT_EQ(d->batch_options().batch_timeout_us, 20'000'000);
+  ASSERT_OK(d->Configure(json{{"connection_string", "x.db"},
+                              {"batch_size", 500},
+                              {"batch_size_bytes", "1MiB"},
+                              {"batch_timeout", "1m30s"}}));
+  EXPECT_EQ(d->batch_options().batch_size, 500);
+  EXPECT_EQ(d->batch_options().batch_size_bytes, 1024 * 1024);
+  EXPECT_EQ(d->batch_options().batch_timeout_us, 90'000'000);
+  EXPECT_EQ(d->Configure(json{{"connection_string", "x.db"}, {"batch_size", 0}}).message(),
+            "spec.batch_size: must be at least 1, got 0");
+}
+
+TEST(SqliteDestinationTest, ConfigureAcceptsFileUriPrefix) {
+  TempDir dir;
+  for (const std::string& conn :
+       {"file:" + dir.File("a.db"), "file://" + dir.File("b.db") + "?cache=shared&_fk=1"}) {
+    auto d = NewSqliteDestination();
+    ASSERT_OK(d->Configure(json{{"connection_string", conn}}));
+    ASSERT_OK(d->Init(plugin::PluginContext{}, config::DestinationSpec{}));
+    ASSERT_OK(d->Close());
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.File("a.db")));
+  EXPECT_TRUE(std::filesystem::exists(dir.File("b.db")));
+  auto d = NewSqliteDestination();
+  EXPECT_EQ(d->Configure(json{{"connection_string", "file://otherhost/x.db"}}).message(),
+            "spec.connection_string: file: URIs with a host are not supported; give a file path");
+}
+
+TEST(SqliteDestinationTest, InitOpensInWalModeAndReportsOpenErrors) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  EXPECT_EQ(Query(dir.File(), "PRAGMA journal_mode"), "wal");
+
+  auto bad = NewSqliteDestination();
+  ASSERT_OK(bad->Configure(json{{"connection_string", dir.File("no/such/dir/x.db")}}));
+  Status st = bad->Init(plugin::PluginContext{}, config::DestinationSpec{});
+  EXPECT_EQ(st.code(), StatusCode::kIOError);
+  EXPECT_EQ(st.message(),
+            "sqlite " + dir.File("no/such/dir/x.db") + ": open: unable to open database file");
+}
+
+TEST(SqliteDestinationTest, CreatesTableWithDeclaredTypesPrimaryKeyAndNotNull) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  auto t = MakeCqTable(
+      "items",
+      {Col("id", types::int64(), /*pk=*/true), Col("region", types::utf8(), /*pk=*/true),
+       Col("name", types::utf8(), false, /*not_null=*/true), Col("score", types::float64())});
+  ASSERT_OK(d->Migrate({t}));
+  EXPECT_EQ(Columns(dir.File(), "items"),
+            "_cq_source_name|text|0|0\n"
+            "_cq_sync_time|timestamp|0|0\n"
+            "_cq_id|text|1|0\n"
+            "_cq_parent_id|text|0|0\n"
+            "id|integer|0|1\n"
+            "region|text|0|2\n"
+            "name|text|1|0\n"
+            "score|real|0|0");
+  EXPECT_EQ(Query(dir.File(), "SELECT sql FROM sqlite_master WHERE name = 'items'"),
+            "CREATE TABLE \"items\" (\"_cq_source_name\" text, \"_cq_sync_time\" timestamp, "
+            "\"_cq_id\" text NOT NULL, \"_cq_parent_id\" text, \"id\" integer, \"region\" text, "
+            "\"name\" text NOT NULL, \"score\" real, PRIMARY KEY (\"id\", \"region\"))");
+  // Migrating the same table again changes nothing.
+  ASSERT_OK(d->Migrate({t}));
+  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM sqlite_master"), "2");  // table + pk index
+}
+
+TEST(SqliteDestinationTest, CqIdOnlyPkModeMakesCqIdThePrimaryKey) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File(), {.pk_mode = PkMode::kCqIdOnly});
+  auto t = MakeCqTable("items", {Col("id", types::int64(), true), Col("v", types::utf8())});
+  ASSERT_OK(d->Migrate({t}));
+  EXPECT_EQ(Query(dir.File(), "SELECT name FROM pragma_table_info('items') WHERE pk > 0"),
+            "_cq_id");
+  const std::string rows = R"([
+    {"_cq_id": "00000000-0000-0000-0000-000000000001", "id": 1, "v": "a"},
+    {"_cq_id": "00000000-0000-0000-0000-000000000002", "id": 1, "v": "b"}])";
+  ASSERT_OK(d->Write(*t, {Batch(t, rows)}));
+  ASSERT_OK(d->Write(*t, {Batch(t, rows)}));
+  // Two distinct _cq_ids with the same id: two rows, each upserted once.
+  EXPECT_EQ(Query(dir.File(), "SELECT id, v FROM items ORDER BY v"), "1|a\n1|b");
+}
+
+TEST(SqliteDestinationTest, StoresEveryTypeAsSpecified) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
+  auto t = MakeTable("all_types", {Col("n", types::int32()),
+                                   Col("b", types::boolean()),
+                                   Col("i8", types::int8()),
+                                   Col("i16", types::int16()),
+                                   Col("i32", types::int32()),
+                                   Col("i64", types::int64()),
+                                   Col("u8", types::uint8()),
+                                   Col("u16", types::uint16()),
+                                   Col("u32", types::uint32()),
+                                   Col("u64", types::uint64()),
+                                   Col("f32", types::float32()),
+                                   Col("f64", types::float64()),
+                                   Col("s", types::utf8()),
+                                   Col("bin", types::binary()),
+                                   Col("ts", types::timestamp()),
+                                   Col("d", types::date32()),
+                                   Col("u", types::uuid()),
+                                   Col("j", types::json()),
+                                   Col("ip", types::inet()),
+                                   Col("mac", types::mac()),
+                                   Col("li", types::list(types::int64())),
+                                   Col("ls", types::list(types::utf8()))});
+  ASSERT_OK(d->Migrate({t}));
+  EXPECT_EQ(Query(dir.File(),
+                  "SELECT group_concat(name || ' ' || lower(type), ', ') FROM "
+                  "pragma_table_info('all_types')"),
+            "n integer, b boolean, i8 integer, i16 integer, i32 integer, i64 integer, "
+            "u8 integer, u16 integer, u32 integer, u64 integer, f32 real, f64 real, s text, "
+            "bin blob, ts timestamp, d text, u text, j text, ip text, mac text, li text, ls text");
+  auto batch = Batch(t, R"([
+    {"n": 1, "b": true, "i8": -8, "i16": -16, "i32": -32, "i64": -64, "u8": 8, "u16": 16,
+     "u32": 4294967295, "u64": 9223372036854775807, "f32": 1.5, "f64": 0.25, "s": "héllo",
+     "bin": "ab", "ts": "2026-11-25T16:46:29.123456Z", "d": "2026-11-25",
+     "u": "0f8fad5b-d9cb-469f-a165-70867728950e", "j": {"k": [1, "x"]}, "ip": "10.0.0.1/32",
+     "mac": "08:00:2b:01:02:03", "li": [1, null, 3], "ls": ["a", "b\"c"]},
+    {"n": 2},
+    {"n": 3, "b": false, "i8": -128, "i64": -9223372036854775808,
+     "u64": 18446744073709551615, "f64": -1e300, "s": "", "bin": "", "ts": 0,
+     "d": "1970-01-01", "j": null, "li": [], "ls": []}])");
+  ASSERT_OK(d->Write(*t, {batch}));
+  auto row = [&](int n) {
+    return Query(dir.File(),
+                 "SELECT b, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, s, hex(bin), ts, d, "
+                 "u, j, ip, mac, li, ls FROM all_types WHERE n = " +
+                     std::to_string(n));
+  };
+  auto kinds = [&](int n) {
+    return Query(dir.File(),
+                 "SELECT typeof(b), typeof(i64), typeof(u64), typeof(f32), typeof(s), "
+                 "typeof(bin), typeof(ts), typeof(d), typeof(u), typeof(j), typeof(li) "
+                 "FROM all_types WHERE n = " +
+                     std::to_string(n));
+  };
+  EXPECT_EQ(row(1),
+            "1|-8|-16|-32|-64|8|16|4294967295|9223372036854775807|1.5|0.25|héllo|6162|"
+            "2026-11-25 16:46:29.123456|2026-11-25|0f8fad5b-d9cb-469f-a165-70867728950e|"
+            "{\"k\":[1,\"x\"]}|10.0.0.1/32|08:00:2b:01:02:03|[1,null,3]|[\"a\",\"b\\\"c\"]");
+  EXPECT_EQ(kinds(1), "integer|integer|integer|real|text|blob|text|text|text|text|text");
+  EXPECT_EQ(row(2),
+            "NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL||NULL|NULL|NULL|NULL|"
+            "NULL|NULL|NULL|NULL");
+  EXPECT_EQ(kinds(2), "null|null|null|null|null|null|null|null|null|null|null");
+  // uint64 above INT64_MAX: an INTEGER column would round text to REAL, so the exact digits are
+  // kept as a blob. Empty strings and blobs stay empty, not NULL.
+  EXPECT_EQ(row(3),
+            "0|-128|NULL|NULL|-9223372036854775808|NULL|NULL|NULL|18446744073709551615|NULL|"
+            "-1.0e+300|||1970-01-01 00:00:00.000000|1970-01-01|NULL|NULL|NULL|NULL|[]|[]");
+  EXPECT_EQ(kinds(3), "integer|integer|blob|null|text|blob|text|text|null|null|text");
+  EXPECT_EQ(Query(dir.File(), "SELECT CAST(u64 AS TEXT) FROM all_types WHERE n = 3"),
+            "18446744073709551615");
+}
+
+TEST(SqliteDestinationTest, UpsertsByPrimaryKeyInOverwriteMode) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kOverwrite});
+  auto t = MakeTable("t", {Col("id", types::int64(), true), Col("k", types::utf8(), true),
+                           Col("v", types::utf8()), Col("n", types::int64())});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "k": "a", "v": "one", "n": 1},
+                                       {"id": 2, "k": "a", "v": "two", "n": 2}])")}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "k": "a", "v": "ONE"},
+                                       {"id": 1, "k": "b", "v": "other key"}])"),
+                          Batch(t, R"([{"id": 2, "k": "a", "v": "first", "n": 20},
+                                       {"id": 2, "k": "a", "v": "last", "n": 22}])")}));
+  // Every non-key column is replaced (n becomes NULL for id 1); the last duplicate wins.
+  EXPECT_EQ(Query(dir.File(), "SELECT id, k, v, n FROM t ORDER BY id, k"),
+            "1|a|ONE|NULL\n1|b|other key|NULL\n2|a|last|22");
+}
+
+TEST(SqliteDestinationTest, UpsertWithOnlyKeyColumnsKeepsOneRow) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  auto t = MakeTable("keys", {Col("id", types::int64(), true)});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1}, {"id": 1}, {"id": 2}])")}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1}])")}));
+  EXPECT_EQ(Query(dir.File(), "SELECT id FROM keys ORDER BY id"), "1\n2");
+}
+
+TEST(SqliteDestinationTest, AppendModeAddsRowsWithoutPrimaryKey) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
+  auto t = MakeCqTable("events", {Col("id", types::int64(), true), Col("v", types::utf8())});
+  ASSERT_OK(d->Migrate({t}));
+  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM pragma_table_info('events') WHERE pk > 0"),
+            "0");
+  EXPECT_EQ(Query(dir.File(),
+                  "SELECT \"notnull\" FROM pragma_table_info('events') "
+                  "WHERE name = '_cq_id'"),
+            "1");
+  auto batch = Batch(t, R"([
+    {"_cq_id": "00000000-0000-0000-0000-000000000001", "id": 1, "v": "a"},
+    {"_cq_id": "00000000-0000-0000-0000-000000000002", "id": 2, "v": "b"}])");
+  ASSERT_OK(d->Write(*t, {batch}));
+  ASSERT_OK(d->Write(*t, {batch}));
+  EXPECT_EQ(Query(dir.File(), "SELECT id, v, count(*) FROM events GROUP BY id ORDER BY id"),
+            "1|a|2\n2|b|2");
+}
+
+TEST(SqliteDestinationTest, DeleteStaleDeletesOnlyOlderRowsOfThatSource) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  auto t = MakeCqTable("t", {Col("id", types::int64())});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([
+    {"_cq_id": "00000000-0000-0000-0000-000000000001", "_cq_source_name": "a",
+     "_cq_sync_time": "2026-01-01T00:00:00Z", "id": 1},
+    {"_cq_id": "00000000-0000-0000-0000-000000000002", "_cq_source_name": "a",
+     "_cq_sync_time": "2026-01-01T23:59:59.999999Z", "id": 2},
+    {"_cq_id": "00000000-0000-0000-0000-000000000003", "_cq_source_name": "a",
+     "_cq_sync_time": "2026-01-02T00:00:00Z", "id": 3},
+    {"_cq_id": "00000000-0000-0000-0000-000000000004", "_cq_source_name": "b",
+     "_cq_sync_time": "2026-01-01T00:00:00Z", "id": 4},
+    {"_cq_id": "00000000-0000-0000-0000-000000000005", "_cq_source_name": "a",
+     "_cq_sync_time": "2026-01-02T00:00:00.000001Z", "id": 5}])")}));
+  auto sync_time = types::ParseTimestamp("2026-01-02T00:00:00Z");
+  ASSERT_TRUE(sync_time.ok());
+  auto deleted = d->DeleteStale(*t, "a", *sync_time);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(*deleted, 2);
+  EXPECT_EQ(Query(dir.File(), "SELECT id, _cq_source_name, _cq_sync_time FROM t ORDER BY id"),
+            "3|a|2026-01-02 00:00:00.000000\n"
+            "4|b|2026-01-01 00:00:00.000000\n"
+            "5|a|2026-01-02 00:00:00.000001");
+  deleted = d->DeleteStale(*t, "a", *sync_time);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 0);
+}
+
+TEST(SqliteDestinationTest, SafeMigrationAddsNullableColumnAndKeepsData) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  auto v1 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64())});
+  ASSERT_OK(d->Migrate({v1}));
+  ASSERT_OK(d->Write(*v1, {Batch(v1, R"([{"id": 1, "a": 10}])")}));
+
+  auto v2 = MakeTable(
+      "t", {Col("id", types::int64(), true), Col("a", types::int64()), Col("b", types::utf8())});
+  ASSERT_OK(d->Migrate({v2}));
+  EXPECT_EQ(Columns(dir.File(), "t"), "id|integer|0|1\na|integer|0|0\nb|text|0|0");
+  EXPECT_EQ(Query(dir.File(), "SELECT id, a, b FROM t"), "1|10|NULL");
+  ASSERT_OK(d->Write(*v2, {Batch(v2, R"([{"id": 2, "a": 20, "b": "x"}])")}));
+
+  // A column that is no longer synced stays, with its data.
+  auto v3 = MakeTable("t", {Col("id", types::int64(), true), Col("b", types::utf8())});
+  ASSERT_OK(d->Migrate({v3}));
+  ASSERT_OK(d->Write(*v3, {Batch(v3, R"([{"id": 3, "b": "y"}])")}));
+  EXPECT_EQ(Query(dir.File(), "SELECT id, a, b FROM t ORDER BY id"), "1|10|NULL\n2|20|x\n3|NULL|y");
+}
+
+TEST(SqliteDestinationTest, SafeMigrationRefusesLossyChangesAndLeavesTablesUntouched) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  auto t1 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64())});
+  auto u1 = MakeTable("u", {Col("id", types::int64(), true), Col("x", types::utf8())});
+  auto w1 = MakeTable("w", {Col("id", types::int64(), true), Col("x", types::utf8())});
+  ASSERT_OK(d->Migrate({t1, u1, w1}));
+  ASSERT_OK(d->Write(*t1, {Batch(t1, R"([{"id": 1, "a": 10}])")}));
+
+  auto t2 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::utf8()),
+                            Col("b", types::utf8(), false, /*not_null=*/true)});
+  auto u2 = MakeTable("u", {Col("id", types::int64(), true), Col("k", types::int64(), true),
+                            Col("x", types::utf8(), false, true)});
+  auto w2 = MakeTable("w", {Col("id", types::int64(), true), Col("x", types::utf8()),
+                            Col("y", types::utf8())});  // safe on its own
+  auto n2 = MakeTable("new_table", {Col("id", types::int64())});
+  Status st = d->Migrate({t2, u2, w2, n2});
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message(),
+            "table t: safe migration refused (use migrate_mode: forced): change type of column "
+            "a: integer -> text; add not-null or primary-key column b (text)\n"
+            "table u: safe migration refused (use migrate_mode: forced): add not-null or "
+            "primary-key column k (integer); column x: nullable -> not null; change primary key "
+            "(id) -> (id, k)");
+  // Nothing of the call was applied: one transaction.
+  EXPECT_EQ(Columns(dir.File(), "t"), "id|integer|0|1\na|integer|0|0");
+  EXPECT_EQ(Columns(dir.File(), "u"), "id|integer|0|1\nx|text|0|0");
+  EXPECT_EQ(Columns(dir.File(), "w"), "id|integer|0|1\nx|text|0|0");
+  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM sqlite_master WHERE name = 'new_table'"), "0");
+  EXPECT_EQ(Query(dir.File(), "SELECT id, a FROM t"), "1|10");
+  // The old schema is still writable.
+  ASSERT_OK(d->Write(*t1, {Batch(t1, R"([{"id": 2, "a": 20}])")}));
+}
+
+TEST(SqliteDestinationTest, SafeMigrationRefusesToLeaveANotNullColumnBehind) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  auto v1 = MakeTable(
+      "t", {Col("id", types::int64(), true), Col("a", types::int64(), false, /*not_null=*/true)});
+  ASSERT_OK(d->Migrate({v1}));
+  auto v2 = MakeTable("t", {Col("id", types::int64(), true)});
+  EXPECT_EQ(d->Migrate({v2}).message(),
+            "table t: safe migration refused (use migrate_mode: forced): column a: NOT NULL but "
+            "no longer synced (inserts would fail)");
+}
+
+TEST(SqliteDestinationTest, ForcedMigrationRebuildsTable) {
+  TempDir dir;
+  auto t1 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64())});
+  auto s1 = MakeTable("s", {Col("id", types::int64(), true)});
+  {
+    auto d = OpenDestination(dir.File());
+    ASSERT_OK(d->Migrate({t1, s1}));
+    ASSERT_OK(d->Write(*t1, {Batch(t1, R"([{"id": 1, "a": 10}])")}));
+    ASSERT_OK(d->Write(*s1, {Batch(s1, R"([{"id": 1}])")}));
+  }
+  auto d = OpenDestination(dir.File(), {.migrate_mode = MigrateMode::kForced});
+  auto t2 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::utf8()),
+                            Col("b", types::utf8(), false, true)});
+  auto s2 = MakeTable("s", {Col("id", types::int64(), true), Col("c", types::utf8())});
+  ASSERT_OK(d->Migrate({t2, s2}));
+  EXPECT_EQ(Columns(dir.File(), "t"), "id|integer|0|1\na|text|0|0\nb|text|1|0");
+  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM t"), "0");
+  // Only safe changes: forced mode keeps the data too.
+  EXPECT_EQ(Query(dir.File(), "SELECT id, c FROM s"), "1|NULL");
+  ASSERT_OK(d->Write(*t2, {Batch(t2, R"([{"id": 1, "a": "x", "b": "y"}])")}));
+  EXPECT_EQ(Query(dir.File(), "SELECT id, a, b FROM t"), "1|x|y");
+}
+
+TEST(SqliteDestinationTest, WritesManyBatchesAcrossChunkBoundaries) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  auto t = MakeTable("big", {Col("id", types::int64(), true), Col("name", types::utf8()),
+                             Col("ts", types::timestamp()), Col("u", types::uuid()),
+                             Col("tags", types::list(types::int64())), Col("f", types::float64())});
+  ASSERT_OK(d->Migrate({t}));
+  constexpr int64_t kRows = 25'001;
+  const int64_t sizes[] = {1, 50, 997, 63, 64, 65, 0, 10'000};
+  std::vector<types::RecordBatchPtr> batches;
+  int64_t id = 0;
+  for (size_t k = 0; id < kRows; ++k) {
+    const int64_t n = std::min(sizes[k % std::size(sizes)], kRows - id);
+    types::RecordBatchBuilder b(t->arrow_schema);
+    for (int64_t i = 0; i < n; ++i, ++id) {
+      b.column(0).Append<int64_t>(id);
+      if (id % 7 == 0) {
+        b.column(1).AppendNull();
+      } else {
+        b.column(1).AppendBytes("name-" + std::to_string(id));
+      }
+      b.column(2).Append<int64_t>(id * 1'000'001);
+      uint8_t u[16] = {};
+      std::memcpy(u + 8, &id, 8);
+      b.column(3).AppendBytes(std::string_view(reinterpret_cast<char*>(u), 16));
+      if (id % 5 == 0) {
+        b.column(4).AppendNull();
+      } else {
+        b.column(4).child().Append<int64_t>(id);
+        b.column(4).child().Append<int64_t>(-id);
+        b.column(4).FinishList();
+      }
+      b.column(5).Append<double>(static_cast<double>(id) / 4);
+    }
+    auto batch = b.Finish();
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    batches.push_back(*batch);
+  }
+  // Split into two writes, the second starting mid-chunk.
+  const std::vector<types::RecordBatchPtr> first(batches.begin(), batches.begin() + 5);
+  const std::vector<types::RecordBatchPtr> second(batches.begin() + 5, batches.end());
+  ASSERT_OK(d->Write(*t, first));
+  ASSERT_OK(d->Write(*t, second));
+  EXPECT_EQ(Query(dir.File(),
+                  "SELECT count(*), sum(id), min(id), max(id), count(name), "
+                  "count(tags), sum(f) FROM big"),
+            "25001|312512500|0|25000|21429|20000|78128125.0");
+  EXPECT_EQ(Query(dir.File(),
+                  "SELECT id, name, ts, u, tags, f FROM big "
+                  "WHERE id IN (0, 1, 63, 64, 1111, 25000) ORDER BY id"),
+            "0|NULL|1970-01-01 00:00:00.000000|00000000-0000-0000-0000-000000000000|NULL|0.0\n"
+            "1|name-1|1970-01-01 00:00:01.000001|00000000-0000-0000-0100-000000000000|[1,-1]|0.25\n"
+            "63|NULL|1970-01-01 00:01:03.000063|00000000-0000-0000-3f00-000000000000|[63,-63]|"
+            "15.75\n"
+            "64|name-64|1970-01-01 00:01:04.000064|00000000-0000-0000-4000-000000000000|[64,-64]|"
+            "16.0\n"
+            "1111|name-1111|1970-01-01 00:18:31.001111|00000000-0000-0000-5704-000000000000|"
+            "[1111,-1111]|277.75\n"
+            "25000|name-25000|1970-01-01 06:56:40.025000|00000000-0000-0000-a861-000000000000|"
+            "NULL|6250.0");
+  // Rewriting everything in one call upserts: still 25,001 rows.
+  ASSERT_OK(d->Write(*t, batches));
+  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM big"), "25001");
+}
+
+TEST(SqliteDestinationTest, FailedWriteRollsBackCompletelyAndNamesTableColumnRow) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  auto t = MakeTable(
+      "t", {Col("id", types::int64(), true), Col("name", types::utf8(), false, /*not_null=*/true)});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": -1, "name": "kept"}])")}));
+  json rows = json::array();
+  for (int i = 0; i < 100; ++i) rows.push_back({{"id", i}, {"name", "x"}});
+  auto good = Batch(t, rows.dump());
+  auto bad = Batch(t, R"([{"id": 1000, "name": "a"}, {"id": 1001}])");
+  Status st = d->Write(*t, {good, good, bad});
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message(), "table t: column name, row 201: NOT NULL constraint failed");
+  EXPECT_EQ(Query(dir.File(), "SELECT id, name FROM t"), "-1|kept");
+}
+
+TEST(SqliteDestinationTest, ConstraintFailureInsideAStatementNamesTheRowAndRollsBack) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
+  auto t = MakeTable("t", {Col("id", types::int64()), Col("name", types::utf8())});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_EQ(Query(dir.File(), "CREATE UNIQUE INDEX t_name ON t (name)"), "");
+  json rows = json::array();
+  for (int i = 0; i < 200; ++i) {
+    rows.push_back({{"id", i}, {"name", fmt::format("n{}", i == 150 ? 3 : i)}});
+  }
+  Status st = d->Write(*t, {Batch(t, rows.dump())});
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message(), "table t: row 150: UNIQUE constraint failed: t.name");
+  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM t"), "0");
+  // The destination is usable after the failure.
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "name": "ok"}])")}));
+  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM t"), "1");
+}
+
+TEST(SqliteDestinationTest, QuotedAndCapitalizedIdentifiersRoundTrip) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  auto t =
+      MakeTable("My \"Table\"", {Col("Id", types::int64(), true), Col("say \"hi\"", types::utf8()),
+                                 Col("select", types::utf8())});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"Id": 1, "say \"hi\"": "a", "select": "b"}])")}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"Id": 1, "say \"hi\"": "A", "select": "B"}])")}));
+  EXPECT_EQ(Query(dir.File(),
+                  "SELECT \"Id\", \"say \"\"hi\"\"\", \"select\" FROM "
+                  "\"My \"\"Table\"\"\""),
+            "1|A|B");
+  ASSERT_OK(d->Migrate({t}));
+  auto t2 =
+      MakeTable("My \"Table\"", {Col("Id", types::int64(), true), Col("say \"hi\"", types::utf8()),
+                                 Col("select", types::utf8()), Col("New Col", types::utf8())});
+  ASSERT_OK(d->Migrate({t2}));
+  ASSERT_OK(d->Write(*t2, {Batch(t2, R"([{"Id": 2, "New Col": "n"}])")}));
+  // This table has no _cq_* columns: an error, not a silent "nothing deleted".
+  auto deleted = d->DeleteStale(*t2, "src", 0);
+  EXPECT_EQ(deleted.status().message(),
+            "sqlite " + dir.File() +
+                ": table My \"Table\": delete stale rows: no such column: _cq_source_name");
+  EXPECT_EQ(Query(dir.File(), "SELECT \"Id\", \"New Col\" FROM \"My \"\"Table\"\"\" ORDER BY 1"),
+            "1|NULL\n2|n");
+}
+
+TEST(SqliteDestinationTest, ColumnNamesDifferingOnlyInCaseAreTheSameColumn) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  auto v1 = MakeTable("t", {Col("ID", types::int64(), true), Col("Name", types::utf8())});
+  ASSERT_OK(d->Migrate({v1}));
+  auto v2 = MakeTable("T", {Col("id", types::int64(), true), Col("name", types::utf8())});
+  ASSERT_OK(d->Migrate({v2}));
+  ASSERT_OK(d->Write(*v2, {Batch(v2, R"([{"id": 1, "name": "x"}])")}));
+  EXPECT_EQ(Query(dir.File(), "SELECT ID, Name FROM t"), "1|x");
+}
+
+TEST(SqliteDestinationTest, SeveralDestinationsShareOneFile) {
+  TempDir dir;
+  constexpr int kWriters = 3;
+  constexpr int kWrites = 30;
+  std::vector<std::unique_ptr<plugin::DestinationPlugin>> dests;
+  std::vector<TablePtr> tables;
+  for (int i = 0; i < kWriters; ++i) {
+    dests.push_back(OpenDestination(dir.File()));
+    tables.push_back(MakeTable(fmt::format("t{}", i), {Col("id", types::int64(), true)}));
+    ASSERT_OK(dests.back()->Migrate({tables.back()}));
+  }
+  std::vector<Status> results(kWriters);
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < kWriters; ++i) {
+      threads.emplace_back([&, i] {
+        for (int w = 0; w < kWrites && results[i].ok(); ++w) {
+          json rows = json::array();
+          for (int r = 0; r < 100; ++r) rows.push_back({{"id", w * 100 + r}});
+          auto batch = types::BatchFromJson(tables[i]->arrow_schema, rows.dump());
+          results[i] = batch.ok() ? dests[i]->Write(*tables[i], {*batch}) : batch.status();
+        }
+      });
+    }
+  }
+  for (int i = 0; i < kWriters; ++i) {
+    ASSERT_OK(results[i]);
+    ASSERT_OK(dests[i]->Close());
+  }
+  EXPECT_EQ(Query(dir.File(),
+                  "SELECT (SELECT count(*) FROM t0), (SELECT count(*) FROM t1), "
+                  "(SELECT count(*) FROM t2)"),
+            "3000|3000|3000");
+}
+
+TEST(SqliteDestinationTest, EmptyWriteAndCloseAreHarmless) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  auto t = MakeTable("t", {Col("id", types::int64(), true)});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {}));
+  ASSERT_OK(d->Write(*t, {Batch(t, "[]")}));
+  ASSERT_OK(d->Close());
+  ASSERT_OK(d->Close());
+  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM t"), "0");
+}
+
+}  // namespace
+}  // namespace quarry::plugins
