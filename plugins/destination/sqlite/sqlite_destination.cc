@@ -574,16 +574,6 @@ Status SqliteDestination::Migrate(const std::vector<schema::TablePtr>& tables) {
         }
       }
       auto changes = schema::DiffColumns(*have, want);
-      for (auto& c : changes) {
-        if (c.kind != schema::ChangeKind::kRemoveColumn) continue;
-        // A NOT NULL column that is no longer written would fail every insert.
-        for (const auto& h : *have) {
-          if (h.name == c.column && h.not_null && !h.primary_key) {
-            c = {schema::ChangeKind::kChangeNotNull, c.column,
-                 "NOT NULL but no longer synced (inserts would fail)"};
-          }
-        }
-      }
       const bool unsafe = std::any_of(changes.begin(), changes.end(),
                                       [](const auto& c) { return !schema::IsSafe(c); });
       if (unsafe && migrate_mode_ == MigrateMode::kSafe) {

@@ -451,8 +451,8 @@ TEST(SqliteDestinationTest, SafeMigrationRefusesToLeaveANotNullColumnBehind) {
   ASSERT_OK(d->Migrate({v1}));
   auto v2 = MakeTable("t", {Col("id", types::int64(), true)});
   EXPECT_EQ(d->Migrate({v2}).message(),
-            "table t: safe migration refused (use migrate_mode: forced): column a: NOT NULL but "
-            "no longer synced (inserts would fail)");
+            "table t: safe migration refused (use migrate_mode: forced): column a is NOT NULL "
+            "but no longer synced (inserts would fail)");
 }
 
 TEST(SqliteDestinationTest, ForcedMigrationRebuildsTable) {

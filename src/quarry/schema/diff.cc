@@ -51,7 +51,11 @@ std::vector<TableChange> DiffColumns(const std::vector<ColumnDef>& have,
     }
   }
   for (const auto& h : have) {
-    if (Find(want, h.name) == nullptr) changes.push_back({ChangeKind::kRemoveColumn, h.name, ""});
+    if (Find(want, h.name) == nullptr) {
+      const bool required = h.not_null && !h.primary_key;
+      changes.push_back(
+          {required ? ChangeKind::kRemoveRequiredColumn : ChangeKind::kRemoveColumn, h.name, ""});
+    }
   }
   if (PkList(have) != PkList(want)) {
     // Compare as sets of names in declaration order of `want`.
@@ -83,6 +87,9 @@ std::string Describe(const TableChange& c) {
       return fmt::format("add not-null or primary-key column {} ({})", c.column, c.detail);
     case ChangeKind::kRemoveColumn:
       return fmt::format("column {} is no longer synced (left in place)", c.column);
+    case ChangeKind::kRemoveRequiredColumn:
+      return fmt::format("column {} is NOT NULL but no longer synced (inserts would fail)",
+                         c.column);
     case ChangeKind::kChangeType:
       return fmt::format("change type of column {}: {}", c.column, c.detail);
     case ChangeKind::kChangeNotNull: return fmt::format("column {}: {}", c.column, c.detail);

@@ -27,6 +27,13 @@ TEST(DiffTest, LossyChangesAreNotSafe) {
                                }));
 }
 
+TEST(DiffTest, DroppingANotNullColumnIsNotSafe) {
+  auto changes = DiffColumns({{"id", "integer", true, true}, {"req", "text", true, false}},
+                             {{"id", "integer", true, true}});
+  EXPECT_EQ(Describe(changes), std::vector<std::string>{
+                                   "column req is NOT NULL but no longer synced (inserts would fail)"});
+}
+
 TEST(DiffTest, PrimaryKeyChangeIsReported) {
   auto changes = DiffColumns({{"a", "integer", true, true}, {"b", "integer"}},
                              {{"a", "integer", true, true}, {"b", "integer", true, true}});
