@@ -3,17 +3,19 @@
 # prepared SQLite inserts writing the same rows in the same run, and the ratio between them.
 #
 # usage: bench/run.sh [BUILD_DIR]
-# env:   BENCH_ROWS  row counts to run          (default "1000000 10000000")
+# env:   BENCH_PLAN  what to run: ROWS:MODE[,MODE] items
+#                    (default "1000000:overwrite-delete-stale,append 10000000:append";
+#                    the upsert modes at 10M rows take ~10 minutes a run on 2 cores, because
+#                    random primary keys make SQLite's index writes dominate: opt in with
+#                    BENCH_PLAN="10000000:overwrite-delete-stale")
 #        BENCH_RUNS  runs per measurement       (default 3; the median is reported)
-#        BENCH_MODES Quarry write modes to run  (default "overwrite-delete-stale append")
 # Targets (issue #2): ratio >= 0.8; peak RSS < 200 MiB, and the same at 10M rows as at 1M.
 set -euo pipefail
 build=${1:-build}
 quarry="$build/src/quarry/cli/quarry"
 loop="$build/bench/sqlite_plain_loop"
-rows_list=${BENCH_ROWS:-"1000000 10000000"}
+plan=${BENCH_PLAN:-"1000000:overwrite-delete-stale,append 10000000:append"}
 runs=${BENCH_RUNS:-3}
-modes=${BENCH_MODES:-"overwrite-delete-stale append"}
 work=$(mktemp -d "${TMPDIR:-/tmp}/quarry-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -32,8 +34,10 @@ printf '%-9s %-23s %14s %9s %10s %14s %9s %10s %7s\n' rows mode quarry_rows/s MB
   loop_rows/s MB/s peak_RSS ratio
 declare -A rss_by_rows
 status=0
-for rows in $rows_list; do
-  for mode in $modes; do
+for item in $plan; do
+  rows=${item%%:*}
+  modes=${item#*:}
+  for mode in ${modes//,/ }; do
     loop_mode=upsert
     [[ "$mode" == append ]] && loop_mode=append
     cat >"$work/bench.yml" <<YAML
@@ -89,4 +93,22 @@ YAML
   done
 done
 echo "peak RSS by rows (MiB, median): $(for k in "${!rss_by_rows[@]}"; do printf '%s=%s ' "$k" "${rss_by_rows[$k]}"; done)"
+# Memory must not grow with the table: compare each mode's largest run with its smallest.
+for mode in overwrite-delete-stale overwrite append; do
+  small="" large=""
+  for key in "${!rss_by_rows[@]}"; do
+    [[ "${key#*/}" == "$mode" ]] || continue
+    r=${key%%/*}
+    if [[ -z "$small" ]] || (( r < small )); then small=$r; fi
+    if [[ -z "$large" ]] || (( r > large )); then large=$r; fi
+  done
+  if [[ -n "$small" && "$small" != "$large" ]]; then
+    a=${rss_by_rows["$small/$mode"]} b=${rss_by_rows["$large/$mode"]}
+    if (( b > a + a / 10 + 8 )); then
+      echo "MISS: $mode peak RSS grows with rows: ${a} MiB at $small, ${b} MiB at $large"; status=1
+    else
+      echo "flat: $mode peak RSS ${a} MiB at $small rows, ${b} MiB at $large rows"
+    fi
+  fi
+done
 exit $status
