@@ -36,6 +36,16 @@ struct DeleteStale {
   int64_t sync_time_us = 0;
 };
 
-using Message = std::variant<MigrateTable, Insert, TableError, DeleteStale>;
+// The source proposes `value` as the cursor of state `key` (one key per incremental table, or per
+// table and client): every row it emitted before this message is covered. The engine commits the
+// cursor only after every destination has durably written those rows. `id` is assigned by the
+// engine (increasing per source).
+struct Checkpoint {
+  std::string key;
+  std::string value;
+  int64_t id = 0;
+};
+
+using Message = std::variant<MigrateTable, Insert, TableError, DeleteStale, Checkpoint>;
 
 }  // namespace quarry::message

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ struct SyncRequest {
   std::string source_name;
   int64_t sync_time_us = 0;
   bool deterministic_cq_id = false;
+  // Saved cursors of this source by key, as its earlier Checkpoint messages set them. Empty
+  // without a state backend (incremental tables are then synced in full) and, for the tables
+  // concerned, on --full-refresh. An incremental table starts after state[key] when present.
+  std::map<std::string, std::string> state;
 };
 
 struct PluginContext {

@@ -70,6 +70,12 @@ class TableNode : public RowWriter {
     return Status::OK();
   }
 
+  Status Checkpoint(std::string key, std::string value) override {
+    QUARRY_RETURN_NOT_OK(Flush());
+    for (auto& child : children_) QUARRY_RETURN_NOT_OK(child->Finish());
+    return state_.sink.Send(message::Checkpoint{std::move(key), std::move(value)});
+  }
+
   // Runs the resolver for this table (for one parent row when `parent` is set).
   Status Resolve(const ParentRow* parent, const uint8_t* parent_id) {
     has_current_parent_ = parent_id != nullptr;

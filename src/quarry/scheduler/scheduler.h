@@ -57,6 +57,9 @@ class RowWriter {
   // Ends the current row (every column must have received one value). May block on
   // back-pressure; returns Cancelled when the sync is being aborted.
   virtual Status EndRow() = 0;
+  // Sends the rows ended so far, then a Checkpoint proposing `value` for state `key`: the cursor
+  // that covers them. (Child rows of those rows are resolved before the checkpoint is sent.)
+  virtual Status Checkpoint(std::string key, std::string value) = 0;
 };
 
 using Resolver = std::function<Status(const ResolveContext& ctx, RowWriter& out)>;

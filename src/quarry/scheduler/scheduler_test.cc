@@ -137,6 +137,35 @@ TEST(SchedulerTest, DeterministicIdsHashThePrimaryKey) {
   EXPECT_EQ(std::set<std::string>(first.begin(), first.end()).size(), 10u);
 }
 
+TEST(SchedulerTest, CheckpointComesAfterTheRowsItCoversAndTheirChildren) {
+  CollectingSink sink;
+  plugin::SyncRequest req{Tables(), "src", 1, false};
+  std::map<std::string, Resolver> resolvers = Resolvers(0);
+  resolvers["parent"] = [](const ResolveContext&, RowWriter& out) -> Status {
+    for (int chunk = 0; chunk < 2; ++chunk) {
+      for (int i = 0; i < 3; ++i) {
+        out.column(0).Append<int64_t>(chunk * 3 + i);
+        out.column(1).AppendBytes("p");
+        QUARRY_RETURN_NOT_OK(out.EndRow());
+      }
+      QUARRY_RETURN_NOT_OK(out.Checkpoint("parent", std::to_string(chunk * 3 + 2)));
+    }
+    return Status::OK();
+  };
+  ASSERT_TRUE(RunResolvers(req, resolvers, {}, sink).ok());
+  // Expected order after migrations: parent rows, their children, checkpoint — twice.
+  std::vector<std::string> order;
+  for (auto& m : sink.messages) {
+    if (auto* ins = std::get_if<message::Insert>(&m)) {
+      order.push_back(ins->table->name + ":" + std::to_string(ins->batch->num_rows()));
+    } else if (auto* cp = std::get_if<message::Checkpoint>(&m)) {
+      order.push_back("checkpoint " + cp->key + "=" + cp->value);
+    }
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"parent:3", "child:9", "checkpoint parent=2",
+                                             "parent:3", "child:9", "checkpoint parent=5"}));
+}
+
 TEST(SchedulerTest, MissingColumnValueIsReported) {
   CollectingSink sink;
   plugin::SyncRequest req{Tables(), "src", 1, false};
