@@ -13,6 +13,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -36,6 +38,19 @@ struct BatchOptions {
 // Reads batch_size, batch_size_bytes and batch_timeout from a destination's spec.
 BatchOptions ReadBatchOptions(SpecReader& reader, BatchOptions defaults);
 
+// Rows for one table inside a WriteAll call.
+struct TableWrite {
+  const schema::Table* table;
+  const std::vector<types::RecordBatchPtr>* batches;
+};
+
+// Held while a sync of one source runs against a state backend (fencing); releasing it (or the
+// process dying) lets the next sync in.
+class SyncLock {
+ public:
+  virtual ~SyncLock() = default;
+};
+
 class DestinationPlugin {
  public:
   virtual ~DestinationPlugin() = default;
@@ -48,6 +63,24 @@ class DestinationPlugin {
   // REQUIRES: every batch's schema is table.arrow_schema; Migrate saw the table.
   virtual Status Write(const schema::Table& table,
                        const std::vector<types::RecordBatchPtr>& batches) = 0;
+  // Several tables' rows in one transaction where the destination has transactions: all of them
+  // land or none. The writer uses it to commit rows together with the state (cursor) rows that
+  // cover them. The default writes table by table (for destinations without transactions).
+  virtual Status WriteAll(const std::vector<TableWrite>& writes) {
+    for (const auto& w : writes) QUARRY_RETURN_NOT_OK(Write(*w.table, *w.batches));
+    return Status::OK();
+  }
+  // Reads every row of a table (e.g. the state table). REQUIRES: Init. Calls `fn` per batch;
+  // a table that does not exist yields no batch.
+  virtual Status Read(const schema::Table& table,
+                      const std::function<Status(types::RecordBatchPtr)>& fn) {
+    return Status::Invalid("this destination cannot be read, so it cannot be a state backend");
+  }
+  // Takes the lock named `name` without waiting: an error saying who holds it when another sync
+  // does. REQUIRES: Init.
+  virtual Result<std::unique_ptr<SyncLock>> TryLock(std::string_view name) {
+    return Status::Invalid("this destination cannot lock, so it cannot be a state backend");
+  }
   // Returns the number of rows deleted.
   virtual Result<int64_t> DeleteStale(const schema::Table& table, std::string_view source_name,
                                       int64_t sync_time_us) = 0;

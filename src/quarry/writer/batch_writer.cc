@@ -5,7 +5,9 @@
 namespace quarry::writer {
 
 BatchWriter::BatchWriter(plugin::DestinationPlugin& destination, WriterOptions options)
-    : dest_(destination), options_(options) {}
+    : dest_(destination), options_(std::move(options)) {
+  migrations_ = options_.own_tables;
+}
 
 schema::TablePtr BatchWriter::DestinationTable(const schema::TablePtr& table) {
   auto it = tables_.find(table->name);
@@ -20,7 +22,9 @@ Status BatchWriter::ApplyMigrations() {
   if (migrations_.empty()) return Status::OK();
   std::vector<schema::TablePtr> tables;
   tables.swap(migrations_);
-  if (!options_.migrate) return Status::OK();
+  if (!options_.migrate) tables.assign(options_.own_tables.begin(), options_.own_tables.end());
+  options_.own_tables.clear();
+  if (tables.empty()) return Status::OK();
   return dest_.Migrate(tables).WithContext("migrate");
 }
 
@@ -37,9 +41,28 @@ Status BatchWriter::Flush(Pending& p) {
   return Status::OK();
 }
 
-Status BatchWriter::FlushAll() {
-  for (auto& [name, p] : pending_) QUARRY_RETURN_NOT_OK(Flush(p));
-  return Status::OK();
+Status BatchWriter::FlushAll(const std::vector<plugin::TableWrite>& extra) {
+  std::vector<plugin::TableWrite> writes;
+  std::vector<Pending*> flushed;
+  for (auto& [name, p] : pending_) {
+    if (p.rows == 0) continue;
+    writes.push_back({p.table.get(), &p.batches});
+    flushed.push_back(&p);
+  }
+  writes.insert(writes.end(), extra.begin(), extra.end());
+  if (writes.empty()) return Status::OK();
+  Status st = writes.size() == 1 && extra.empty() ? dest_.Write(*writes[0].table, *writes[0].batches)
+                                                  : dest_.WriteAll(writes);
+  for (Pending* p : flushed) {
+    if (st.ok()) {
+      stats_[p->table->name].rows += p->rows;
+      rows_written_.fetch_add(p->rows, std::memory_order_relaxed);
+    }
+    p->batches.clear();
+    p->rows = 0;
+    p->bytes = 0;
+  }
+  return st;
 }
 
 Status BatchWriter::FlushExpired(Clock::time_point now) {
@@ -74,6 +97,11 @@ Status BatchWriter::Handle(message::Message& msg) {
     QUARRY_ASSIGN_OR_RETURN(int64_t n, dest_.DeleteStale(*t, del->source_name, del->sync_time_us));
     stats_[t->name].deleted += n;
     return Status::OK();
+  }
+  if (auto* cp = std::get_if<message::Checkpoint>(&msg)) {
+    FlushFn flush = [this](const std::vector<plugin::TableWrite>& extra) { return FlushAll(extra); };
+    if (!options_.on_checkpoint) return flush({});
+    return options_.on_checkpoint(*cp, flush);
   }
   return Status::OK();  // TableError: counted by the engine
 }

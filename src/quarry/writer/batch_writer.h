@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,10 +30,20 @@ struct TableWriteStats {
   int64_t deleted = 0;  // stale rows deleted
 };
 
+// Writes every pending row, plus `extra` rows, in one WriteAll (one transaction).
+using FlushFn = std::function<Status(const std::vector<plugin::TableWrite>& extra)>;
+// What a Checkpoint message does. It must call `flush` once (the checkpoint is a barrier: every
+// row before it is written by then), possibly with the state rows to commit in the same
+// transaction, and may wait for other destinations first.
+using CheckpointHook = std::function<Status(const message::Checkpoint&, const FlushFn& flush)>;
+
 struct WriterOptions {
   plugin::BatchOptions batch;
   config::PkMode pk_mode = config::PkMode::kDefault;
   bool migrate = true;  // false: --no-migrate (tables must exist)
+  // Tables of the writer's own (the state table), created even with --no-migrate, as they are.
+  std::vector<schema::TablePtr> own_tables;
+  CheckpointHook on_checkpoint;  // empty: a checkpoint just flushes
 };
 
 class BatchWriter {
@@ -61,7 +72,7 @@ class BatchWriter {
   Status Handle(message::Message& msg);
   Status ApplyMigrations();
   Status Flush(Pending& p);
-  Status FlushAll();
+  Status FlushAll(const std::vector<plugin::TableWrite>& extra = {});
   Status FlushExpired(Clock::time_point now);
   schema::TablePtr DestinationTable(const schema::TablePtr& table);
 
