@@ -1,7 +1,13 @@
 #include "plugins/destination/sqlite/sqlite_destination.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <functional>
 
 #include <algorithm>
 #include <cctype>
@@ -325,11 +331,18 @@ class SqliteDestination final : public plugin::DestinationPlugin {
   Status Migrate(const std::vector<schema::TablePtr>& tables) override;
   Status Write(const schema::Table& table,
                const std::vector<types::RecordBatchPtr>& batches) override;
+  Status WriteAll(const std::vector<plugin::TableWrite>& writes) override;
+  Status Read(const schema::Table& table,
+              const std::function<Status(types::RecordBatchPtr)>& fn) override;
+  Result<std::unique_ptr<plugin::SyncLock>> TryLock(std::string_view name) override;
   Result<int64_t> DeleteStale(const schema::Table& table, std::string_view source_name,
                               int64_t sync_time_us) override;
   Status Close() override;
 
  private:
+  // Checks a write's batches (shape, NOT NULL) and returns the table's writer and row count.
+  Status CheckWrite(const schema::Table& table, const std::vector<types::RecordBatchPtr>& batches,
+                    TableWriter** w, int64_t* total_rows);
   // The one place sqlite errors become a Status: "sqlite <file>: <what>: <errmsg>".
   Status Error(std::string_view what) const;
   StatusCode ErrorCode() const;
@@ -665,9 +678,9 @@ Result<TableWriter*> SqliteDestination::WriterFor(const schema::Table& table) {
   return raw;
 }
 
-Status SqliteDestination::Write(const schema::Table& table,
-                                const std::vector<types::RecordBatchPtr>& batches) {
-  QUARRY_RETURN_NOT_OK(CheckOpen());
+Status SqliteDestination::CheckWrite(const schema::Table& table,
+                                     const std::vector<types::RecordBatchPtr>& batches,
+                                     TableWriter** out, int64_t* out_rows) {
   QUARRY_ASSIGN_OR_RETURN(TableWriter * w, WriterFor(table));
   int64_t total_rows = 0;
   for (const auto& b : batches) {
@@ -690,16 +703,156 @@ Status SqliteDestination::Write(const schema::Table& table,
     }
     total_rows += b->num_rows();
   }
-  if (total_rows == 0) return Status::OK();
-  QUARRY_RETURN_NOT_OK(Begin(fmt::format("table {}: begin", table.name)));
-  Status st = WriteRows(*w, batches, total_rows);
-  if (st.ok()) st = Commit(fmt::format("table {}: commit", table.name));
+  *out = w;
+  *out_rows = total_rows;
+  return Status::OK();
+}
+
+Status SqliteDestination::Write(const schema::Table& table,
+                                const std::vector<types::RecordBatchPtr>& batches) {
+  return WriteAll({{&table, &batches}});
+}
+
+Status SqliteDestination::WriteAll(const std::vector<plugin::TableWrite>& writes) {
+  QUARRY_RETURN_NOT_OK(CheckOpen());
+  std::vector<std::pair<TableWriter*, int64_t>> plan;
+  int64_t all_rows = 0;
+  for (const auto& wr : writes) {
+    TableWriter* w = nullptr;
+    int64_t rows = 0;
+    QUARRY_RETURN_NOT_OK(CheckWrite(*wr.table, *wr.batches, &w, &rows));
+    plan.emplace_back(w, rows);
+    all_rows += rows;
+  }
+  if (all_rows == 0) return Status::OK();
+  const std::string what =
+      writes.size() == 1 ? fmt::format("table {}", writes[0].table->name) : "write";
+  // One transaction for every table: rows and the cursor rows that cover them land together.
+  QUARRY_RETURN_NOT_OK(Begin(what + ": begin"));
+  Status st;
+  for (size_t i = 0; st.ok() && i < writes.size(); ++i) {
+    if (plan[i].second > 0) st = WriteRows(*plan[i].first, *writes[i].batches, plan[i].second);
+  }
+  if (st.ok()) st = Commit(what + ": commit");
   if (!st.ok()) Rollback();
   // The bindings point into the batches, which the caller may free now.
-  for (sqlite3_stmt* s : {w->full.get(), w->partial.get(), w->single.get()}) {
-    if (s != nullptr) sqlite3_clear_bindings(s);
+  for (const auto& [w, rows] : plan) {
+    for (sqlite3_stmt* s : {w->full.get(), w->partial.get(), w->single.get()}) {
+      if (s != nullptr) sqlite3_clear_bindings(s);
+    }
   }
   return st;
+}
+
+Status SqliteDestination::Read(const schema::Table& table,
+                               const std::function<Status(types::RecordBatchPtr)>& fn) {
+  QUARRY_RETURN_NOT_OK(CheckOpen());
+  QUARRY_ASSIGN_OR_RETURN(auto existing, ExistingColumns(table.name));
+  if (!existing) return Status::OK();
+  std::vector<std::string> names;
+  for (const auto& c : table.columns) names.push_back(c.name);
+  const std::string what = fmt::format("table {}: read", table.name);
+  QUARRY_ASSIGN_OR_RETURN(
+      Stmt st, Prepare(fmt::format("SELECT {} FROM {}", QuoteList(names), Quote(table.name)), what));
+  types::RecordBatchBuilder builder(table.arrow_schema);
+  int64_t row = 0;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    for (int c = 0; c < static_cast<int>(names.size()); ++c) {
+      types::ArrayBuilder& b = builder.column(c);
+      const int kind = sqlite3_column_type(st.get(), c);
+      if (kind == SQLITE_NULL) {
+        b.AppendNull();
+        continue;
+      }
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c));
+      const std::string_view view(text, static_cast<size_t>(sqlite3_column_bytes(st.get(), c)));
+      const auto bad = [&] {
+        return Status::Invalid(fmt::format("table {}: column {}, row {}: cannot read \"{}\" as {}",
+                                           table.name, names[static_cast<size_t>(c)], row, view,
+                                           b.type()->ToString()));
+      };
+      switch (b.type()->id()) {
+        case TypeId::kUtf8:
+        case TypeId::kJson:
+        case TypeId::kInet:
+        case TypeId::kMac:
+        case TypeId::kBinary: b.AppendBytes(view); break;
+        case TypeId::kInt64: b.Append<int64_t>(sqlite3_column_int64(st.get(), c)); break;
+        case TypeId::kUint64: {
+          // Values above INT64_MAX are stored as their decimal digits.
+          if (kind == SQLITE_INTEGER) {
+            b.Append<uint64_t>(static_cast<uint64_t>(sqlite3_column_int64(st.get(), c)));
+          } else {
+            char* end = nullptr;
+            const std::string digits(view);
+            const unsigned long long v = std::strtoull(digits.c_str(), &end, 10);
+            if (digits.empty() || *end != '\0') return bad();
+            b.Append<uint64_t>(v);
+          }
+          break;
+        }
+        case TypeId::kFloat64: b.Append<double>(sqlite3_column_double(st.get(), c)); break;
+        case TypeId::kBool: b.AppendBool(sqlite3_column_int64(st.get(), c) != 0); break;
+        default:
+          return Status::Internal(fmt::format("table {}: column {}: reading {} is not supported",
+                                              table.name, names[static_cast<size_t>(c)],
+                                              b.type()->ToString()));
+      }
+    }
+    ++row;
+    if (builder.num_rows() >= 10'000) {
+      QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr batch, builder.Finish());
+      QUARRY_RETURN_NOT_OK(fn(std::move(batch)));
+    }
+  }
+  if (rc != SQLITE_DONE) return Error(what);
+  if (builder.num_rows() > 0) {
+    QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr batch, builder.Finish());
+    QUARRY_RETURN_NOT_OK(fn(std::move(batch)));
+  }
+  return Status::OK();
+}
+
+// An exclusive flock on "<database>.<name>.lock": the kernel releases it when the process
+// exits, also on kill -9, so a crashed sync never blocks the next one.
+class FileLock final : public plugin::SyncLock {
+ public:
+  explicit FileLock(int fd) : fd_(fd) {}
+  ~FileLock() override { ::close(fd_); }
+
+ private:
+  int fd_;
+};
+
+Result<std::unique_ptr<plugin::SyncLock>> SqliteDestination::TryLock(std::string_view name) {
+  std::string file = path_ + ".";
+  for (char c : name) file += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  file += ".lock";
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::IOError(fmt::format("sqlite {}: lock {}: {}", path_, file, std::strerror(errno)));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char buf[64] = {0};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      return Status::IOError(fmt::format(
+          "another sync of the same source is running against this state backend ({} is "
+          "held by process {}); wait for it to finish",
+          file, holder));
+    }
+    return Status::IOError(fmt::format("sqlite {}: lock {}: {}", path_, file, std::strerror(err)));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The pid is only for the message a waiting sync prints; the lock itself holds.
+  }
+  return std::unique_ptr<plugin::SyncLock>(std::make_unique<FileLock>(fd));
 }
 
 Status SqliteDestination::WriteRows(TableWriter& w,

@@ -667,3 +667,69 @@ TEST(SqliteDestinationTest, EmptyWriteAndCloseAreHarmless) {
 
 }  // namespace
 }  // namespace quarry::plugins
+
+namespace quarry::plugins {
+namespace {
+
+TEST(SqliteDestinationStateTest, WriteAllIsOneTransactionAcrossTables) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File());
+  auto a = MakeTable("a", {Col("id", types::int64(), true, true)});
+  auto b = MakeTable("b", {Col("id", types::int64(), true, true), Col("v", types::utf8(), false, true)});
+  ASSERT_OK(d->Migrate({a, b}));
+  std::vector<types::RecordBatchPtr> rows_a{Batch(a, R"([{"id":1},{"id":2}])")};
+  std::vector<types::RecordBatchPtr> good_b{Batch(b, R"([{"id":1,"v":"x"}])")};
+  ASSERT_OK(d->WriteAll({{a.get(), &rows_a}, {b.get(), &good_b}}));
+  EXPECT_EQ(Query(dir.File(), "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b)"), "2|1");
+  // The second table's rows fail (v is NOT NULL): the first table's rows are rolled back too.
+  std::vector<types::RecordBatchPtr> more_a{Batch(a, R"([{"id":3}])")};
+  std::vector<types::RecordBatchPtr> bad_b{Batch(b, R"([{"id":2}])")};
+  Status st = d->WriteAll({{a.get(), &more_a}, {b.get(), &bad_b}});
+  EXPECT_EQ(st.message(), "table b: column v, row 0: NOT NULL constraint failed");
+  EXPECT_EQ(Query(dir.File(), "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b)"), "2|1");
+}
+
+TEST(SqliteDestinationStateTest, ReadsBackWhatItWrote) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File(), {WriteMode::kAppend});
+  auto t = MakeTable("state", {Col("key", types::utf8(), true, true), Col("value", types::utf8()),
+                               Col("version", types::uint64())});
+  int batches = 0;
+  ASSERT_OK(d->Read(*t, [&](types::RecordBatchPtr) {
+    ++batches;
+    return Status::OK();
+  }));
+  EXPECT_EQ(batches, 0);  // no table yet: nothing, no error
+  ASSERT_OK(d->Migrate({t}));
+  std::vector<types::RecordBatchPtr> rows{
+      Batch(t, R"([{"key":"s:a","value":"1","version":18446744073709551615},)"
+               R"({"key":"s:a","value":"2","version":7},{"key":"s:b","version":1}])")};
+  ASSERT_OK(d->Write(*t, rows));
+  std::string got;
+  ASSERT_OK(d->Read(*t, [&](types::RecordBatchPtr b) {
+    got += types::BatchToJson(*b);
+    return Status::OK();
+  }));
+  EXPECT_EQ(got,
+            R"([{"key":"s:a","value":"1","version":18446744073709551615},)"
+            R"({"key":"s:a","value":"2","version":7},{"key":"s:b","value":null,"version":1}])");
+}
+
+TEST(SqliteDestinationStateTest, LockIsExclusiveAndReleasedWithItsHolder) {
+  TempDir dir;
+  auto d1 = OpenDestination(dir.File());
+  auto d2 = OpenDestination(dir.File());
+  auto first = d1->TryLock("sync src");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = d2->TryLock("sync src");
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("another sync of the same source is running"),
+            std::string::npos)
+      << second.status().message();
+  EXPECT_TRUE(d2->TryLock("sync other").ok());  // other names do not conflict
+  first->reset();
+  EXPECT_TRUE(d2->TryLock("sync src").ok());
+}
+
+}  // namespace
+}  // namespace quarry::plugins
