@@ -125,7 +125,8 @@ int ReportConfigError(const Status& st) {
 }
 
 int RunSync(Logger& logger, const std::vector<std::string>& paths, bool no_migrate,
-            const std::string& summary_location, bool no_progress) {
+            const std::string& summary_location, bool no_progress, bool full_refresh,
+            const std::vector<std::string>& refresh_tables) {
   std::cout << "Loading spec(s) from " << Join(paths) << std::endl;
   auto cfg = config::LoadConfig(paths);
   if (!cfg.ok()) return ReportConfigError(cfg.status());
@@ -144,6 +145,8 @@ int RunSync(Logger& logger, const std::vector<std::string>& paths, bool no_migra
   ProgressLine line(progress, logger, !no_progress && isatty(STDERR_FILENO));
   engine::SyncOptions opts;
   opts.migrate = !no_migrate;
+  opts.full_refresh = full_refresh;
+  opts.refresh_tables = refresh_tables;
   engine::SyncResult result = eng.Sync(*plan, opts, &progress);
   line.Stop();
 
@@ -227,6 +230,42 @@ int RunTables(Logger& logger, const std::vector<std::string>& paths, const std::
   return kExitOk;
 }
 
+int RunState(Logger& logger, const std::vector<std::string>& paths, bool reset,
+             const std::vector<std::string>& patterns) {
+  auto cfg = config::LoadConfig(paths);
+  if (!cfg.ok()) return ReportConfigError(cfg.status());
+  plugin::PluginRegistry registry;
+  plugins::RegisterBuiltinPlugins(registry);
+  engine::Engine eng(registry, logger);
+  auto plan = eng.Prepare(*cfg);
+  if (!plan.ok()) return ReportConfigError(plan.status());
+  bool any_backend = false;
+  for (const auto& ps : plan->sources) any_backend = any_backend || ps.backend != nullptr;
+  if (!any_backend) {
+    std::cerr << "Error: no source has backend_options: there is no state to "
+              << (reset ? "reset" : "show") << "\n";
+    return kExitUsage;
+  }
+  auto rows = reset ? eng.ResetState(*plan, patterns) : eng.ShowState(*plan);
+  if (!rows.ok()) {
+    std::cerr << "Error: " << rows.status().message() << "\n";
+    return kExitFailed;
+  }
+  if (reset) {
+    for (const auto& r : *rows) {
+      std::cout << fmt::format("deleted cursor {} {} (was {})", r.source, r.key, r.value) << "\n";
+    }
+    std::cout << fmt::format("Reset {} cursor(s).", rows->size()) << std::endl;
+    return kExitOk;
+  }
+  std::cout << fmt::format("{:<20} {:<32} {}", "SOURCE", "KEY", "CURSOR") << "\n";
+  for (const auto& r : *rows) {
+    std::cout << fmt::format("{:<20} {:<32} {}", r.source, r.key, r.value) << "\n";
+  }
+  std::cout << std::flush;
+  return kExitOk;
+}
+
 int RunValidate(Logger& logger, const std::vector<std::string>& paths) {
   auto cfg = config::LoadConfig(paths);
   if (!cfg.ok()) return ReportConfigError(cfg.status());
@@ -263,6 +302,12 @@ int Main(int argc, char** argv) {
   sync->add_option("--summary-location", summary_location,
                    "append one JSON summary line per source/destination pair to FILE");
   sync->add_flag("--no-progress", no_progress, "no live progress line on a terminal");
+  bool full_refresh = false;
+  std::vector<std::string> refresh_tables;
+  sync->add_flag("--full-refresh", full_refresh,
+                 "re-fetch incremental tables from the start (then keep their cursors going)");
+  sync->add_option("--tables", refresh_tables,
+                   "with --full-refresh: only incremental tables matching these patterns");
   sync->set_version_flag("--version", std::string("quarry ") + QUARRY_VERSION);
 
   auto* migrate = app.add_subcommand("migrate", "Create or alter destination tables only.");
@@ -276,6 +321,19 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   tables->add_option("--output-dir", output_dir, "where to write the docs")->capture_default_str();
   tables->set_version_flag("--version", std::string("quarry ") + QUARRY_VERSION);
+
+  auto* state = app.add_subcommand("state", "Show or reset the cursors of incremental tables.");
+  state->require_subcommand(1);
+  std::vector<std::string> reset_tables;
+  auto* state_show = state->add_subcommand("show", "List the saved cursors per source and table.");
+  state_show->add_option("config", paths, "YAML files or directories")->required();
+  auto* state_reset =
+      state->add_subcommand("reset", "Delete saved cursors: the next sync re-fetches those tables.");
+  state_reset->add_option("config", paths, "YAML files or directories")->required();
+  state_reset->add_option("--table", reset_tables, "only tables matching these patterns");
+  for (auto* c : {state, state_show, state_reset}) {
+    c->set_version_flag("--version", std::string("quarry ") + QUARRY_VERSION);
+  }
 
   auto* validate = app.add_subcommand("validate-config", "Check configuration files and exit.");
   validate->add_option("config", paths, "YAML files or directories")->required();
@@ -310,7 +368,16 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  if (sync->parsed()) return RunSync(**logger, paths, no_migrate, summary_location, no_progress);
+  if (!refresh_tables.empty() && !full_refresh) {
+    std::cerr << "Error: --tables needs --full-refresh\n";
+    return kExitUsage;
+  }
+  if (sync->parsed()) {
+    return RunSync(**logger, paths, no_migrate, summary_location, no_progress, full_refresh,
+                   refresh_tables);
+  }
+  if (state_show->parsed()) return RunState(**logger, paths, false, {});
+  if (state_reset->parsed()) return RunState(**logger, paths, true, reset_tables);
   if (migrate->parsed()) return RunMigrate(**logger, paths);
   if (tables->parsed()) return RunTables(**logger, paths, format, output_dir);
   if (validate->parsed()) return RunValidate(**logger, paths);

@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "quarry/base/channel.h"
+#include "quarry/base/glob.h"
+#include "quarry/state/checkpoint.h"
 #include "quarry/base/time.h"
 #include "quarry/base/uuid.h"
 #include "quarry/types/json.h"
@@ -71,14 +73,23 @@ Result<Plan> Engine::Prepare(const config::Config& config) {
     if (s.backend_options) {
       const std::string& conn = s.backend_options->connection;
       const std::string prefix = "@@plugins.", suffix = ".connection";
-      if (!conn.starts_with(prefix) || !conn.ends_with(suffix) ||
-          config.FindDestination(conn.substr(prefix.size(), conn.size() - prefix.size() -
-                                                                 suffix.size())) == nullptr) {
+      const config::DestinationSpec* backend = nullptr;
+      if (conn.starts_with(prefix) && conn.ends_with(suffix) &&
+          conn.size() > prefix.size() + suffix.size()) {
+        backend = config.FindDestination(
+            conn.substr(prefix.size(), conn.size() - prefix.size() - suffix.size()));
+      }
+      if (backend == nullptr) {
         return s.ErrorAt("backend_options.connection",
                          fmt::format("\"{}\" must name a configured destination as "
                                      "\"@@plugins.<destination>.connection\"",
                                      conn));
       }
+      if (s.backend_options->table_name.empty()) {
+        return s.ErrorAt("backend_options.table_name", "the name of the state table is required");
+      }
+      ps.backend = backend;
+      ps.state_table = s.backend_options->table_name;
     }
     plan.sources.push_back(std::move(ps));
   }
@@ -136,11 +147,32 @@ class FanOutSink : public plugin::MessageSink {
       logger_.Error(fmt::format("table {}: {}", err->table_name, err->error),
                     {{"source", source_}, {"table", err->table_name}});
     }
+    if (auto* cp = std::get_if<message::Checkpoint>(&msg)) {
+      // Without a state backend there is nothing to save: incremental tables run in full.
+      if (!keep_checkpoints_) return Status::OK();
+      // Ids must reach every channel in increasing order: number and push under one lock.
+      std::lock_guard lock(checkpoint_mu_);
+      cp->id = ++checkpoint_id_;
+      if (checkpoint_only_ != nullptr && !checkpoint_only_->Push(msg)) {
+        return Status::Cancelled("sync aborted");
+      }
+      for (auto* out : outs_) {
+        if (!out->Push(msg)) return Status::Cancelled("sync aborted");
+      }
+      return Status::OK();
+    }
     for (size_t i = 0; i < outs_.size(); ++i) {
       const bool ok = i + 1 == outs_.size() ? outs_[i]->Push(std::move(msg)) : outs_[i]->Push(msg);
       if (!ok) return Status::Cancelled("sync aborted");
     }
     return Status::OK();
+  }
+
+  // Checkpoints are forwarded (to every channel, and to `checkpoint_only`, the channel of a
+  // backend that holds no data of this source) only when a state backend is configured.
+  void KeepCheckpoints(Channel<message::Message>* checkpoint_only) {
+    keep_checkpoints_ = true;
+    checkpoint_only_ = checkpoint_only;
   }
 
  private:
@@ -150,6 +182,10 @@ class FanOutSink : public plugin::MessageSink {
   Progress* progress_;
   Logger& logger_;
   const std::string& source_;
+  bool keep_checkpoints_ = false;
+  Channel<message::Message>* checkpoint_only_ = nullptr;
+  std::mutex checkpoint_mu_;
+  int64_t checkpoint_id_ = 0;
 };
 
 // Messages in flight per destination channel: back-pressure with bounded memory.
@@ -164,6 +200,45 @@ struct PairRun {
   Status status;
   Status init_status;
 };
+
+// A source's state backend during a run.
+struct BackendRun {
+  std::unique_ptr<plugin::DestinationPlugin> plugin;
+  std::unique_ptr<plugin::SyncLock> lock;
+  schema::TablePtr state_table;
+  std::map<std::string, std::string> saved;  // the source's cursors, by its keys
+  // Only when the backend holds no data of the source: a writer for the cursors alone.
+  std::unique_ptr<Channel<message::Message>> channel;
+  std::unique_ptr<writer::BatchWriter> writer;
+  std::jthread thread;
+  Status status;
+};
+
+// True when `name` is an incremental table or a descendant of one.
+bool IsIncrementalTree(const std::vector<schema::TablePtr>& tree, std::string_view name,
+                       bool inside = false) {
+  for (const auto& t : tree) {
+    const bool inc = inside || t->is_incremental;
+    if (t->name == name) return inc;
+    if (IsIncrementalTree(t->relations, name, inc)) return true;
+  }
+  return false;
+}
+
+// Opens the backend of `ps`, takes the source's lock and reads its cursors.
+Status OpenBackend(const plugin::PluginRegistry& registry, const PreparedSource& ps,
+                   const plugin::PluginContext& ctx, BackendRun* out) {
+  QUARRY_ASSIGN_OR_RETURN(out->plugin,
+                          registry.MakeDestination(ps.backend->registry, ps.backend->path));
+  QUARRY_RETURN_NOT_OK(out->plugin->Configure(ps.backend->spec));
+  QUARRY_RETURN_NOT_OK(out->plugin->Init(ctx, *ps.backend));
+  QUARRY_ASSIGN_OR_RETURN(out->lock, out->plugin->TryLock("sync " + ps.spec->name));
+  QUARRY_ASSIGN_OR_RETURN(out->state_table, state::StateTable(ps.state_table));
+  QUARRY_RETURN_NOT_OK(out->plugin->Migrate({out->state_table}));
+  QUARRY_ASSIGN_OR_RETURN(auto all, state::ReadAll(*out->plugin, *out->state_table));
+  out->saved = state::ForSource(all, ps.spec->name);
+  return Status::OK();
+}
 
 void CountsToSummary(const SourceCounters& counters, const writer::BatchWriter* w,
                      const std::vector<schema::TablePtr>& tables, PairSummary* pair) {
@@ -294,29 +369,89 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
       }
     }
 
+    // The state backend: a connection of its own holds the lock (fencing) and reads the cursors;
+    // when the backend holds no data of this source, it also writes them.
+    BackendRun backend;
+    if (st.ok() && ps.backend != nullptr) {
+      Status bst = OpenBackend(registry_, ps, ctx, &backend);
+      if (!bst.ok()) {
+        st = bst;
+        fail_all(fmt::format("source {}: state backend {}: {}", s.name, ps.backend->name,
+                             bst.message()));
+      } else if (options.full_refresh) {
+        for (auto it = backend.saved.begin(); it != backend.saved.end();) {
+          const std::string table = it->first.substr(0, it->first.find('#'));
+          bool match = options.refresh_tables.empty();
+          for (const auto& pattern : options.refresh_tables) match = match || GlobMatch(pattern, table);
+          if (match) {
+            logger_.Info(fmt::format("full refresh of {}: ignoring saved cursor {}", table,
+                                     it->second));
+            it = backend.saved.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      }
+    }
+    int backend_index = -1;
+    for (size_t i = 0; i < ps.destinations.size(); ++i) {
+      if (ps.backend != nullptr && ps.destinations[i] == ps.backend) backend_index = static_cast<int>(i);
+    }
+    state::CheckpointCoordinator coord(static_cast<int>(pairs.size()));
+
     SourceCounters counters;
     std::atomic<bool> aborted{false};
     if (st.ok()) {
       std::vector<Channel<message::Message>*> outs;
-      for (auto& p : pairs) {
+      for (size_t i = 0; i < pairs.size(); ++i) {
+        PairRun& p = pairs[i];
         p.channel = std::make_unique<Channel<message::Message>>(kChannelCapacity);
         writer::WriterOptions wo;
         wo.batch = p.plugin->batch_options();
         wo.pk_mode = p.spec->pk_mode;
         wo.migrate = options.migrate;
-        p.writer = std::make_unique<writer::BatchWriter>(*p.plugin, wo);
+        if (backend.state_table) {
+          if (static_cast<int>(i) == backend_index) {
+            wo.on_checkpoint = state::BackendHook(coord, backend_index, backend.state_table, s.name);
+            wo.own_tables = {backend.state_table};
+          } else {
+            wo.on_checkpoint = state::DataHook(coord, static_cast<int>(i));
+          }
+        }
+        p.writer = std::make_unique<writer::BatchWriter>(*p.plugin, std::move(wo));
         outs.push_back(p.channel.get());
       }
+      // A backend that holds none of this source's data gets only the checkpoints.
+      if (backend.state_table && backend_index < 0) {
+        backend.channel = std::make_unique<Channel<message::Message>>(kChannelCapacity);
+        writer::WriterOptions wo;
+        wo.batch = backend.plugin->batch_options();
+        wo.on_checkpoint = state::BackendHook(coord, -1, backend.state_table, s.name);
+        backend.writer = std::make_unique<writer::BatchWriter>(*backend.plugin, std::move(wo));
+        backend.thread = std::jthread([&backend, &aborted, &coord] {
+          backend.status = backend.writer->Run(*backend.channel);
+          if (!backend.status.ok()) {
+            coord.Abort();
+            aborted = true;
+          }
+        });
+      }
       for (auto& p : pairs) {
-        p.thread = std::jthread([&p, &aborted] {
+        p.thread = std::jthread([&p, &aborted, &coord] {
           p.status = p.writer->Run(*p.channel);
-          // A destination that cannot write stops the source: nothing more can land there.
-          if (!p.status.ok()) aborted = true;
+          // A destination that cannot write stops the source: nothing more can land there,
+          // and no later cursor may be saved.
+          if (!p.status.ok()) {
+            coord.Abort();
+            aborted = true;
+          }
         });
       }
       logger_.Info(fmt::format("sync started for source {}", s.name));
       FanOutSink sink(outs, aborted, counters, progress, logger_, s.name);
+      if (backend.state_table) sink.KeepCheckpoints(backend.channel.get());
       plugin::SyncRequest req;
+      req.state = backend.saved;
       req.tables = ps.tables;
       req.source_name = s.name;
       req.sync_time_us = result.sync_time_us;
@@ -327,6 +462,9 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
         for (auto& p : pairs) {
           if (p.spec->write_mode != config::WriteMode::kOverwriteDeleteStale) continue;
           for (const auto& t : schema::Flatten(ps.tables)) {
+            // Incremental tables (and their children) fetch only what changed: with a state
+            // backend their older rows are not stale.
+            if (backend.state_table && IsIncrementalTree(ps.tables, t->name)) continue;
             bool clean;
             {
               std::lock_guard lock(counters.mu);
@@ -345,7 +483,23 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
       }
       for (auto& p : pairs) p.channel->Close();
       for (auto& p : pairs) p.thread.join();
+      if (backend.channel) {
+        backend.channel->Close();
+        backend.thread.join();
+        if (!backend.status.ok() && !backend.status.IsCancelled()) {
+          failures.push_back(fmt::format("state backend {}: {}", ps.backend->name,
+                                         backend.status.message()));
+        }
+      }
+      for (const auto& [key, value] : coord.committed()) {
+        logger_.Info(fmt::format("cursor saved: {} = {}", key, value),
+                     {{"source", s.name}, {"key", key}});
+      }
+      bool write_failed = false;
+      for (const auto& p : pairs) write_failed = write_failed || (!p.status.ok() && !p.status.IsCancelled());
       for (size_t i = 0; i < pairs.size(); ++i) {
+        // A writer cancelled because another destination failed is not a failure of its own.
+        if (pairs[i].status.IsCancelled() && write_failed) continue;
         if (!pairs[i].status.ok()) {
           const std::string why = fmt::format("destination {}: {}", pairs[i].spec->name,
                                               pairs[i].status.message());
@@ -382,6 +536,11 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
         Status cst = p.plugin->Close();
         if (!cst.ok()) logger_.Error(fmt::format("destination {}: close: {}", p.spec->name, cst.message()));
       }
+    }
+    if (backend.plugin) {
+      backend.lock.reset();
+      Status bcst = backend.plugin->Close();
+      if (!bcst.ok()) logger_.Error(fmt::format("state backend: close: {}", bcst.message()));
     }
     Status cst = ps.plugin->Close();
     if (!cst.ok()) logger_.Error(fmt::format("source {}: close: {}", s.name, cst.message()));
@@ -431,6 +590,63 @@ Status Engine::Migrate(Plan& plan) {
     }
   }
   return Status::OK();
+}
+
+}  // namespace quarry::engine
+
+namespace quarry::engine {
+
+Result<std::vector<StateRow>> Engine::ShowState(Plan& plan) {
+  std::vector<StateRow> rows;
+  plugin::PluginContext ctx{&logger_};
+  for (auto& ps : plan.sources) {
+    if (ps.backend == nullptr) continue;
+    QUARRY_ASSIGN_OR_RETURN(auto dest,
+                            registry_.MakeDestination(ps.backend->registry, ps.backend->path));
+    QUARRY_RETURN_NOT_OK(dest->Configure(ps.backend->spec));
+    QUARRY_RETURN_NOT_OK(dest->Init(ctx, *ps.backend));
+    QUARRY_ASSIGN_OR_RETURN(schema::TablePtr table, state::StateTable(ps.state_table));
+    QUARRY_ASSIGN_OR_RETURN(auto all, state::ReadAll(*dest, *table));
+    const std::string prefix = state::FullKey(ps.spec->name, "");
+    for (const auto& [key, e] : all) {
+      if (key.starts_with(prefix)) {
+        rows.push_back({ps.spec->name, key.substr(prefix.size()), e.value, e.version});
+      }
+    }
+    QUARRY_RETURN_NOT_OK(dest->Close());
+  }
+  return rows;
+}
+
+Result<std::vector<StateRow>> Engine::ResetState(Plan& plan,
+                                                 const std::vector<std::string>& patterns) {
+  std::vector<StateRow> deleted;
+  plugin::PluginContext ctx{&logger_};
+  for (auto& ps : plan.sources) {
+    if (ps.backend == nullptr) continue;
+    BackendRun backend;  // takes the lock: never reset under a running sync
+    Status st = OpenBackend(registry_, ps, ctx, &backend);
+    if (!st.ok()) return st.WithContext(fmt::format("source {}", ps.spec->name));
+    std::vector<state::StateEntry> tombstones;
+    for (const auto& [key, value] : backend.saved) {
+      const std::string table = key.substr(0, key.find('#'));
+      bool match = patterns.empty();
+      for (const auto& p : patterns) match = match || GlobMatch(p, table);
+      if (!match) continue;
+      // An empty value deletes the key; a newer version makes it win, also in append mode.
+      tombstones.push_back({state::FullKey(ps.spec->name, key), "",
+                            static_cast<uint64_t>(NowMicros())});
+      deleted.push_back({ps.spec->name, key, value, 0});
+    }
+    if (!tombstones.empty()) {
+      QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr batch,
+                              state::StateBatch(*backend.state_table, tombstones));
+      QUARRY_RETURN_NOT_OK(backend.plugin->Write(*backend.state_table, {batch}));
+    }
+    backend.lock.reset();
+    QUARRY_RETURN_NOT_OK(backend.plugin->Close());
+  }
+  return deleted;
 }
 
 }  // namespace quarry::engine

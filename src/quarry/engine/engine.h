@@ -34,6 +34,9 @@ struct PreparedSource {
   std::unique_ptr<plugin::SourcePlugin> plugin;
   std::vector<schema::TablePtr> tables;  // selected tree
   std::vector<const config::DestinationSpec*> destinations;
+  // The state backend (backend_options), or null: incremental tables are then synced in full.
+  const config::DestinationSpec* backend = nullptr;
+  std::string state_table;  // backend_options.table_name
 };
 
 struct Plan {
@@ -91,6 +94,18 @@ class Progress {
 
 struct SyncOptions {
   bool migrate = true;  // false: --no-migrate
+  // --full-refresh: incremental tables matching these patterns (all when empty) start from
+  // scratch; their cursors then go on from there.
+  bool full_refresh = false;
+  std::vector<std::string> refresh_tables;
+};
+
+// One saved cursor, for `quarry state show`.
+struct StateRow {
+  std::string source;
+  std::string key;
+  std::string value;
+  uint64_t version = 0;
 };
 
 class Engine {
@@ -103,6 +118,10 @@ class Engine {
   SyncResult Sync(Plan& plan, const SyncOptions& options, Progress* progress);
   // Creates or alters the destination tables of every source; no rows move.
   Status Migrate(Plan& plan);
+  // The saved cursors of every source that has a state backend.
+  Result<std::vector<StateRow>> ShowState(Plan& plan);
+  // Deletes the cursors of tables matching `patterns` (all when empty); returns them.
+  Result<std::vector<StateRow>> ResetState(Plan& plan, const std::vector<std::string>& patterns);
 
  private:
   const plugin::PluginRegistry& registry_;
