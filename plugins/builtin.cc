@@ -1,6 +1,7 @@
 #include "plugins/builtin.h"
 
 #include "plugins/destination/sqlite/sqlite_destination.h"
+#include "plugins/destination/test/test_destination.h"
 #include "plugins/source/test/test_source.h"
 
 namespace quarry::plugins {
@@ -8,6 +9,7 @@ namespace quarry::plugins {
 void RegisterBuiltinPlugins(plugin::PluginRegistry& registry) {
   registry.AddSource("test", NewTestSource);
   registry.AddDestination("sqlite", NewSqliteDestination);
+  registry.AddDestination("test", NewTestDestination);
 }
 
 }  // namespace quarry::plugins

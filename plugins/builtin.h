@@ -5,7 +5,7 @@
 
 namespace quarry::plugins {
 
-// Sources: test. Destinations: sqlite.
+// Sources: test, sqlite. Destinations: sqlite, test (SQLite with fault injection).
 void RegisterBuiltinPlugins(plugin::PluginRegistry& registry);
 
 }  // namespace quarry::plugins

@@ -51,6 +51,12 @@ expect_file_contains() {
   grep -qF -- "$2" "$1" 2>/dev/null || fail "$1 does not contain [$2]"
 }
 
+# json_field FILE PATH: the value at PATH (e.g. '$.a.b') in FILE's last line of JSON.
+json_field() {
+  tail -n 1 "$1" > "$WORK/last.json"
+  sqlite3 :memory: "select json_extract(readfile('$WORK/last.json'), '$2')"
+}
+
 finish() {
   if [[ $FAILURES -gt 0 ]]; then
     echo "$FAILURES expectation(s) failed" >&2

@@ -26,7 +26,12 @@ struct Options {
   std::vector<std::string> required_env;
   uint64_t seed = 1;
   int64_t concurrency = 8;
+  int64_t num_events = 100;
+  int64_t new_events_per_run = 10;
 };
+
+// Events per Insert-and-checkpoint chunk of test_events.
+constexpr int64_t kEventChunk = 1000;
 
 using inventory::PutDec;
 using inventory::PutHex;
@@ -55,6 +60,8 @@ class TestSource : public plugin::SourcePlugin {
     o_.required_env = r.StringList("required_env");
     o_.seed = static_cast<uint64_t>(r.Int("seed", 1, 0));
     o_.concurrency = r.Int("concurrency", 8, 1, 10'000);
+    o_.num_events = r.Int("num_events", 100, 0);
+    o_.new_events_per_run = r.Int("new_events_per_run", 10, 0);
     QUARRY_RETURN_NOT_OK(r.Finish());
     for (const auto& kv : o_.required_env) {
       if (kv.find('=') == std::string::npos) {
@@ -117,8 +124,20 @@ class TestSource : public plugin::SourcePlugin {
         Col("monthly_cost", types::float64()),
     };
 
+    schema::Table events{"test_events", "Test Events",
+                         "An event log that keeps growing: num_events events per client at "
+                         "first, new_events_per_run more at each later sync. Incremental by seq."};
+    schema::Column seq = Pk("seq", types::int64(), "Sequence number within the client's log");
+    seq.incremental_key = true;
+    events.columns = {seq,
+                      Pk("client_id", types::int64()),
+                      Col("kind", types::utf8()),
+                      Col("payload", types::json()),
+                      Col("created_at", types::timestamp())};
+    events.is_incremental = true;
+
     std::vector<schema::TablePtr> out;
-    for (auto* t : {&some, &data, &inv}) {
+    for (auto* t : {&some, &data, &inv, &events}) {
       QUARRY_ASSIGN_OR_RETURN(schema::TablePtr f, schema::Finalize(std::move(*t)));
       out.push_back(std::move(f));
     }
@@ -158,6 +177,10 @@ class TestSource : public plugin::SourcePlugin {
                                             : [o](const ResolveContext& ctx, RowWriter& out) {
                                                 return ResolveTestdata(o, ctx, out);
                                               };
+    resolvers["test_events"] = fail ? scheduler::Resolver(failing)
+                                    : [o, &request](const ResolveContext& ctx, RowWriter& out) {
+                                        return ResolveEvents(o, request, ctx, out);
+                                      };
     resolvers["test_inventory"] = fail ? scheduler::Resolver(failing)
                                        : [o](const ResolveContext& ctx, RowWriter& out) {
                                            return ResolveInventory(o, ctx, out);
@@ -241,6 +264,52 @@ class TestSource : public plugin::SourcePlugin {
     strs.FinishList();
     out.column(c++).AppendNull();
     return out.EndRow();
+  }
+
+  // The log of client c holds num_events + arrivals × new_events_per_run events, where arrivals
+  // counts the earlier syncs of it that completed: each sync finds new events. Two keys:
+  // "test_events#<c>" is the cursor (the first seq not yet synced), saved after every chunk;
+  // "arrivals#<c>" the count, saved when the log has been read to its end.
+  static Status ResolveEvents(const Options& o, const plugin::SyncRequest& request,
+                              const ResolveContext& ctx, RowWriter& out) {
+    auto saved = [&](const std::string& key, int64_t* value) -> Status {
+      auto it = request.state.find(key);
+      if (it == request.state.end()) return Status::OK();
+      char* end = nullptr;
+      *value = std::strtoll(it->second.c_str(), &end, 10);
+      if (it->second.empty() || *end != '\0' || *value < 0) {
+        return Status::Invalid(fmt::format("saved cursor {} is not a count: \"{}\"", key,
+                                           it->second));
+      }
+      return Status::OK();
+    };
+    const std::string cursor_key = fmt::format("test_events#{}", ctx.client);
+    const std::string arrivals_key = fmt::format("arrivals#{}", ctx.client);
+    int64_t next = 0, arrivals = 0;
+    QUARRY_RETURN_NOT_OK(saved(cursor_key, &next));
+    QUARRY_RETURN_NOT_OK(saved(arrivals_key, &arrivals));
+    const int64_t end = o.num_events + arrivals * o.new_events_per_run;
+    char buf[64];
+    static constexpr std::string_view kKinds[] = {"create", "update", "delete", "login"};
+    while (next < end) {
+      const int64_t chunk_end = std::min(end, next + kEventChunk);
+      for (int64_t seq = next; seq < chunk_end; ++seq) {
+        const uint64_t r =
+            Rand(o.seed, 8, static_cast<uint64_t>(ctx.client), static_cast<uint64_t>(seq));
+        out.column(0).Append<int64_t>(seq);
+        out.column(1).Append<int64_t>(ctx.client);
+        out.column(2).AppendBytes(kKinds[r % std::size(kKinds)]);
+        char* p = PutStr(buf, R"({"n":)");
+        p = PutDec(p, r % 100000);
+        p = PutStr(p, "}");
+        out.column(3).AppendBytes(std::string_view(buf, static_cast<size_t>(p - buf)));
+        out.column(4).Append<int64_t>(1'764'000'000'000'000LL + seq * 1'000'000);
+        QUARRY_RETURN_NOT_OK(out.EndRow());
+      }
+      next = chunk_end;
+      QUARRY_RETURN_NOT_OK(out.Checkpoint(cursor_key, std::to_string(next)));
+    }
+    return out.Checkpoint(arrivals_key, std::to_string(arrivals + 1));
   }
 
   static Status ResolveInventory(const Options& o, const ResolveContext& ctx, RowWriter& out) {

@@ -214,6 +214,13 @@ struct BackendRun {
   Status status;
 };
 
+bool IsIncrementalTable(const std::vector<schema::TablePtr>& tree, std::string_view name) {
+  for (const auto& t : schema::Flatten(tree)) {
+    if (t->name == name) return t->is_incremental;
+  }
+  return false;
+}
+
 // True when `name` is an incremental table or a descendant of one.
 bool IsIncrementalTree(const std::vector<schema::TablePtr>& tree, std::string_view name,
                        bool inside = false) {
@@ -380,9 +387,12 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
                              bst.message()));
       } else if (options.full_refresh) {
         for (auto it = backend.saved.begin(); it != backend.saved.end();) {
+          // Keys are "<table>" or "<table>#<part>"; only incremental tables' cursors go.
           const std::string table = it->first.substr(0, it->first.find('#'));
-          bool match = options.refresh_tables.empty();
-          for (const auto& pattern : options.refresh_tables) match = match || GlobMatch(pattern, table);
+          bool match = IsIncrementalTable(ps.tables, table) &&
+                       (options.refresh_tables.empty() ||
+                        std::any_of(options.refresh_tables.begin(), options.refresh_tables.end(),
+                                    [&](const std::string& p) { return GlobMatch(p, table); }));
           if (match) {
             logger_.Info(fmt::format("full refresh of {}: ignoring saved cursor {}", table,
                                      it->second));

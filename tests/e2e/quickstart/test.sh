@@ -5,16 +5,18 @@ expect_status 0
 # The summary line per pair, with CloudQuery's fields and per-table counts.
 expect_file_contains "$WORK/summary.jsonl" '"source_name":"test"'
 expect_file_contains "$WORK/summary.jsonl" '"destination_name":"sqlite"'
-expect_file_contains "$WORK/summary.jsonl" '"resources":502'
+expect_file_contains "$WORK/summary.jsonl" '"resources":702'
 expect_file_contains "$WORK/summary.jsonl" '"test_sub_table":300'
 expect_file_contains "$WORK/summary.jsonl" '"source_version":"v4.0.0"'
 expect_out "Loading spec(s) from config.yml"
 expect_out "Starting sync for: test -> [sqlite]"
-expect_out "Sync completed successfully. Resources: 502, Errors: 0, Warnings: 0"
+expect_out "Sync completed successfully. Resources: 702, Errors: 0, Warnings: 0"
 expect_sql "$DB" "select count(*) from test_some_table" "100"
 expect_sql "$DB" "select count(*) from test_sub_table" "300"
 expect_sql "$DB" "select count(*) from test_testdata_table" "2"
 expect_sql "$DB" "select count(*) from test_inventory" "100"
+# No state backend: the incremental table is synced in full.
+expect_sql "$DB" "select count(*) from test_events" "200"
 # Bookkeeping columns: one sync time, the source's name, distinct ids.
 expect_sql "$DB" "select count(distinct _cq_sync_time), min(_cq_source_name), count(distinct _cq_id) from test_some_table" "1|test|100"
 expect_sql "$DB" "select count(*) from test_some_table where _cq_parent_id is not null" "0"
