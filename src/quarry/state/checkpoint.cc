@@ -29,6 +29,18 @@ bool CheckpointCoordinator::WaitAcked(int64_t id, int except) {
   return all_acked();
 }
 
+void CheckpointCoordinator::Committed(int64_t id) {
+  std::lock_guard lock(mu_);
+  committed_id_ = std::max(committed_id_, id);
+  cv_.notify_all();
+}
+
+bool CheckpointCoordinator::WaitCommitted(int64_t id) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return aborted_ || committed_id_ >= id; });
+  return committed_id_ >= id;
+}
+
 void CheckpointCoordinator::Abort() {
   std::lock_guard lock(mu_);
   aborted_ = true;
@@ -59,6 +71,9 @@ std::map<std::string, std::string> CheckpointCoordinator::committed() const {
 writer::CheckpointHook DataHook(CheckpointCoordinator& coord, int participant) {
   return [&coord, participant](const message::Checkpoint& cp,
                                const writer::FlushFn& flush) -> Status {
+    if (!coord.WaitCommitted(cp.id - 1)) {
+      return Status::Cancelled("stopped: the state backend failed");
+    }
     QUARRY_RETURN_NOT_OK(flush({}));
     coord.Ack(participant, cp.id);
     return Status::OK();
@@ -79,6 +94,7 @@ writer::CheckpointHook BackendHook(CheckpointCoordinator& coord, int participant
     QUARRY_RETURN_NOT_OK(flush({{table.get(), &batches}}).WithContext("save cursor"));
     if (participant >= 0) coord.Ack(participant, cp.id);
     coord.RecordCommit(cp.key, cp.value);
+    coord.Committed(cp.id);
     return Status::OK();
   };
 }

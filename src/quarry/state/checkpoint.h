@@ -33,6 +33,11 @@ class CheckpointCoordinator {
   void Ack(int participant, int64_t id);
   // Blocks until every participant but `except` (-1: none) acknowledged `id`. False when aborted.
   bool WaitAcked(int64_t id, int except);
+  // The backend committed the cursor of checkpoint `id`.
+  void Committed(int64_t id);
+  // Blocks until the cursor of checkpoint `id` (or a later one) is committed. False when
+  // aborted first.
+  bool WaitCommitted(int64_t id);
   void Abort();
   bool aborted() const;
 
@@ -46,12 +51,16 @@ class CheckpointCoordinator {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<int64_t> acked_;
+  int64_t committed_id_ = 0;
   bool aborted_ = false;
   uint64_t last_version_ = 0;
   std::map<std::string, std::string> committed_;
 };
 
-// The hook of a writer that holds data but not the state: flush, then acknowledge.
+// The hook of a writer that holds data but not the state: wait until the previous checkpoint's
+// cursor is committed, flush, then acknowledge. The wait keeps such a writer at most one
+// checkpoint interval ahead of the saved cursor, which bounds what a crash can duplicate in an
+// append-mode destination to the rows of one interval.
 writer::CheckpointHook DataHook(CheckpointCoordinator& coord, int participant);
 
 // The hook of the state backend's writer. `participant` is its index when it also holds the
