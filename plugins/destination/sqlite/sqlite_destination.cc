@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plugins/common/sqlite_path.h"
 #include "quarry/base/time.h"
 #include "quarry/base/uuid.h"
 #include "quarry/schema/diff.h"
@@ -378,23 +379,6 @@ class SqliteDestination final : public plugin::DestinationPlugin {
   std::map<std::string, std::unique_ptr<TableWriter>, std::less<>> writers_;
 };
 
-// "file:/a/b.db", "file:///a/b.db", "file://localhost/a/b.db", "file:b.db?mode=rwc" -> a path.
-// Query parameters are dropped: the plugin sets the journal mode, timeouts and cache itself.
-Result<std::string> PathFromConnectionString(std::string s) {
-  if (!s.starts_with("file:")) return s;
-  s.erase(0, 5);
-  if (s.starts_with("//")) {
-    s.erase(0, 2);
-    if (s.starts_with("localhost/")) s.erase(0, 9);
-    if (!s.starts_with("/")) {
-      return Status::Invalid(
-          "spec.connection_string: file: URIs with a host are not supported; give a file path");
-    }
-  }
-  s = s.substr(0, s.find_first_of("?#"));
-  if (s.empty()) return Status::Invalid("spec.connection_string: the file: URI has no path");
-  return s;
-}
 
 Status SqliteDestination::Configure(const nlohmann::json& spec) {
   plugin::SpecReader reader(spec);
@@ -407,7 +391,7 @@ Status SqliteDestination::Configure(const nlohmann::json& spec) {
         "spec.connection_string: required (the path of the SQLite database file, e.g. "
         "./quarry.db)");
   }
-  QUARRY_ASSIGN_OR_RETURN(path_, PathFromConnectionString(std::move(conn)));
+  QUARRY_ASSIGN_OR_RETURN(path_, SqlitePathFromConnectionString(std::move(conn)));
   return Status::OK();
 }
 

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plugins/common/sqlite_path.h"
 #include "quarry/base/time.h"
 #include "quarry/plugin/spec_reader.h"
 #include "quarry/scheduler/scheduler.h"
@@ -119,23 +120,6 @@ bool ValidName(std::string_view n) {
   });
 }
 
-// "file:/a/b.db", "file:///a/b.db", "file://localhost/a/b.db", "file:b.db?mode=ro" -> a path (as
-// the sqlite destination reads its connection_string).
-Result<std::string> PathFromConnectionString(std::string s) {
-  if (!s.starts_with("file:")) return s;
-  s.erase(0, 5);
-  if (s.starts_with("//")) {
-    s.erase(0, 2);
-    if (s.starts_with("localhost/")) s.erase(0, 9);
-    if (!s.starts_with("/")) {
-      return Status::Invalid(
-          "spec.connection_string: file: URIs with a host are not supported; give a file path");
-    }
-  }
-  s = s.substr(0, s.find_first_of("?#"));
-  if (s.empty()) return Status::Invalid("spec.connection_string: the file: URI has no path");
-  return s;
-}
 
 // The Quarry type of a column from its declared SQLite type: common type names first, then
 // SQLite's own affinity rules, in their order (https://www.sqlite.org/datatype3.html §3.1).
@@ -731,7 +715,7 @@ class SqliteSource : public plugin::SourcePlugin {
       return Status::Invalid(
           "spec.connection_string: required (the path of the SQLite database file to read)");
     }
-    QUARRY_ASSIGN_OR_RETURN(o.path, PathFromConnectionString(std::move(conn)));
+    QUARRY_ASSIGN_OR_RETURN(o.path, SqlitePathFromConnectionString(std::move(conn)));
     if (inc != nullptr) {
       if (!inc->is_object()) {
         return Status::Invalid(fmt::format(

@@ -124,17 +124,44 @@ int ReportConfigError(const Status& st) {
   return st.IsInvalid() || st.code() == StatusCode::kNotFound ? kExitUsage : kExitFailed;
 }
 
+// A loaded config, checked against the plugins: what every command starts from.
+struct Session {
+  config::Config config;
+  plugin::PluginRegistry registry;
+  std::unique_ptr<engine::Engine> engine;
+  engine::Plan plan;
+};
+
+// Loads and prepares `paths`; on failure prints the error, sets *code and returns null.
+std::unique_ptr<Session> OpenSession(Logger& logger, const std::vector<std::string>& paths,
+                                     int* code) {
+  auto session = std::make_unique<Session>();
+  auto cfg = config::LoadConfig(paths);
+  if (!cfg.ok()) {
+    *code = ReportConfigError(cfg.status());
+    return nullptr;
+  }
+  session->config = cfg.MoveValue();
+  plugins::RegisterBuiltinPlugins(session->registry);
+  session->engine = std::make_unique<engine::Engine>(session->registry, logger);
+  auto plan = session->engine->Prepare(session->config);
+  if (!plan.ok()) {
+    *code = ReportConfigError(plan.status());
+    return nullptr;
+  }
+  session->plan = plan.MoveValue();
+  return session;
+}
+
 int RunSync(Logger& logger, const std::vector<std::string>& paths, bool no_migrate,
             const std::string& summary_location, bool no_progress, bool full_refresh,
             const std::vector<std::string>& refresh_tables) {
   std::cout << "Loading spec(s) from " << Join(paths) << std::endl;
-  auto cfg = config::LoadConfig(paths);
-  if (!cfg.ok()) return ReportConfigError(cfg.status());
-  plugin::PluginRegistry registry;
-  plugins::RegisterBuiltinPlugins(registry);
-  engine::Engine eng(registry, logger);
-  auto plan = eng.Prepare(*cfg);
-  if (!plan.ok()) return ReportConfigError(plan.status());
+  int code = kExitOk;
+  auto session = OpenSession(logger, paths, &code);
+  if (!session) return code;
+  engine::Engine& eng = *session->engine;
+  engine::Plan* plan = &session->plan;
   for (const auto& ps : plan->sources) {
     std::vector<std::string> dests;
     for (const auto* d : ps.destinations) dests.push_back(d->name);
@@ -172,13 +199,11 @@ int RunSync(Logger& logger, const std::vector<std::string>& paths, bool no_migra
 
 int RunMigrate(Logger& logger, const std::vector<std::string>& paths) {
   std::cout << "Loading spec(s) from " << Join(paths) << std::endl;
-  auto cfg = config::LoadConfig(paths);
-  if (!cfg.ok()) return ReportConfigError(cfg.status());
-  plugin::PluginRegistry registry;
-  plugins::RegisterBuiltinPlugins(registry);
-  engine::Engine eng(registry, logger);
-  auto plan = eng.Prepare(*cfg);
-  if (!plan.ok()) return ReportConfigError(plan.status());
+  int code = kExitOk;
+  auto session = OpenSession(logger, paths, &code);
+  if (!session) return code;
+  engine::Engine& eng = *session->engine;
+  engine::Plan* plan = &session->plan;
   const int64_t start = NowMicros();
   Status st = eng.Migrate(*plan);
   if (!st.ok()) {
@@ -193,13 +218,11 @@ int RunMigrate(Logger& logger, const std::vector<std::string>& paths) {
 
 int RunTables(Logger& logger, const std::vector<std::string>& paths, const std::string& format,
               const std::string& output_dir) {
-  auto cfg = config::LoadConfig(paths);
-  if (!cfg.ok()) return ReportConfigError(cfg.status());
-  plugin::PluginRegistry registry;
-  plugins::RegisterBuiltinPlugins(registry);
-  engine::Engine eng(registry, logger);
-  auto plan = eng.Prepare(*cfg);
-  if (!plan.ok()) return ReportConfigError(plan.status());
+  int code = kExitOk;
+  auto session = OpenSession(logger, paths, &code);
+  if (!session) return code;
+  engine::Engine& eng = *session->engine;
+  engine::Plan* plan = &session->plan;
   namespace fs = std::filesystem;
   for (const auto& ps : plan->sources) {
     fs::path dir = output_dir;
@@ -232,13 +255,11 @@ int RunTables(Logger& logger, const std::vector<std::string>& paths, const std::
 
 int RunState(Logger& logger, const std::vector<std::string>& paths, bool reset,
              const std::vector<std::string>& patterns) {
-  auto cfg = config::LoadConfig(paths);
-  if (!cfg.ok()) return ReportConfigError(cfg.status());
-  plugin::PluginRegistry registry;
-  plugins::RegisterBuiltinPlugins(registry);
-  engine::Engine eng(registry, logger);
-  auto plan = eng.Prepare(*cfg);
-  if (!plan.ok()) return ReportConfigError(plan.status());
+  int code = kExitOk;
+  auto session = OpenSession(logger, paths, &code);
+  if (!session) return code;
+  engine::Engine& eng = *session->engine;
+  engine::Plan* plan = &session->plan;
   bool any_backend = false;
   for (const auto& ps : plan->sources) any_backend = any_backend || ps.backend != nullptr;
   if (!any_backend) {
@@ -267,15 +288,13 @@ int RunState(Logger& logger, const std::vector<std::string>& paths, bool reset,
 }
 
 int RunValidate(Logger& logger, const std::vector<std::string>& paths) {
-  auto cfg = config::LoadConfig(paths);
-  if (!cfg.ok()) return ReportConfigError(cfg.status());
-  plugin::PluginRegistry registry;
-  plugins::RegisterBuiltinPlugins(registry);
-  engine::Engine eng(registry, logger);
-  auto plan = eng.Prepare(*cfg);
-  if (!plan.ok()) return ReportConfigError(plan.status());
+  int code = kExitOk;
+  auto session = OpenSession(logger, paths, &code);
+  if (!session) return code;
+  engine::Engine& eng = *session->engine;
+  engine::Plan* plan = &session->plan;
   std::cout << fmt::format("Configuration is valid: {} source(s), {} destination(s).",
-                           cfg->sources.size(), cfg->destinations.size())
+                           session->config.sources.size(), session->config.destinations.size())
             << std::endl;
   return kExitOk;
 }
