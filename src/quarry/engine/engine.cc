@@ -457,7 +457,7 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
           }
         });
       }
-      logger_.Info(fmt::format("sync started for source {}", s.name));
+      logger_.Debug(fmt::format("sync started for source {}", s.name));
       FanOutSink sink(outs, aborted, counters, progress, logger_, s.name);
       if (backend.state_table) sink.KeepCheckpoints(backend.channel.get());
       plugin::SyncRequest req;
