@@ -57,6 +57,58 @@ json_field() {
   sqlite3 :memory: "select json_extract(readfile('$WORK/last.json'), '$2')"
 }
 
+# pg_database: a fresh PostgreSQL database for this case on the shared test server (pg_* cases);
+# exports PG_DSN (a libpq key/value string) for configs to use as ${PG_DSN}.
+pg_database() {
+  local server name
+  server=$(cat "$PG_E2E_DIR/dsn") || { echo "no PostgreSQL test server" >&2; exit 1; }
+  name="e2e_$(basename "$PWD")_$$"
+  psql "$server" -qAtc "drop database if exists $name" -c "create database $name" >/dev/null || exit 1
+  export PG_DSN="${server/dbname=postgres/dbname=$name}"
+}
+
+# expect_pg "SQL" "expected output" (rows as a|b lines)
+expect_pg() {
+  local got
+  got=$(psql "$PG_DSN" -qAtc "$1" 2>&1)
+  [[ "$got" == "$2" ]] || fail "pg sql [$1] gave [$got], expected [$2]"
+}
+
+# crash_seed: seeds $RANDOM from CRASH_SEED (or the clock) and prints the seed for replay.
+crash_seed() {
+  SEED=${CRASH_SEED:-$(( $(date +%s%N) % 1000000 ))}
+  echo "crash harness seed: $SEED (replay: CRASH_SEED=$SEED)"
+  RANDOM=$SEED
+}
+
+# kill_trials TRIALS MAX_DELAY_MS ROWS_FN ARRIVE_FN: runs `quarry sync config.yml` TRIALS times,
+# each killed with SIGKILL after a random delay below MAX_DELAY_MS; after each trial prints what
+# ROWS_FN prints (rows at the destination) and calls ARRIVE_FN (new rows at the source). Sets
+# KILLED to the number of runs killed before they finished, and fails the case when fewer than
+# half were (the harness would then test too little).
+kill_trials() {
+  local trials=$1 max_delay=$2 rows_fn=$3 arrive_fn=$4 trial delay_ms pid outcome
+  KILLED=0
+  for ((trial = 1; trial <= trials; trial++)); do
+    delay_ms=$(( RANDOM % max_delay ))
+    "$QUARRY" sync --no-progress config.yml >"$WORK/trial.out" 2>&1 &
+    pid=$!
+    sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    if grep -q "Sync completed" "$WORK/trial.out"; then
+      outcome="finished before the kill"
+    else
+      outcome="killed mid-run"
+      KILLED=$((KILLED + 1))
+    fi
+    echo "trial $trial: kill after ${delay_ms}ms, $outcome; destination holds $($rows_fn) rows"
+    $arrive_fn
+  done
+  echo "killed $KILLED of $trials runs mid-run"
+  (( KILLED >= trials / 2 )) || fail "only $KILLED of $trials runs were killed mid-run"
+}
+
 finish() {
   if [[ $FAILURES -gt 0 ]]; then
     echo "$FAILURES expectation(s) failed" >&2

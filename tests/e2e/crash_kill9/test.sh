@@ -7,34 +7,14 @@
 #     checkpoint interval ahead of the saved cursor; test_events checkpoints every 1,000 rows).
 # Replay a failure with CRASH_SEED=<seed printed below>.
 source "$E2E_LIB"
-SEED=${CRASH_SEED:-$(( $(date +%s%N) % 1000000 ))}
 TRIALS=${CRASH_TRIALS:-20}
 CHUNK=1000
-echo "crash harness seed: $SEED (replay: CRASH_SEED=$SEED)"
-RANDOM=$SEED
+crash_seed
 export EVENTS=200000
-killed=0
-for ((trial = 1; trial <= TRIALS; trial++)); do
-  # Kill at a random moment: during start-up, mid-stream, in a commit, or (rarely) after the end.
-  delay_ms=$(( RANDOM % 250 ))
-  "$QUARRY" sync --no-progress config.yml >"$WORK/trial.out" 2>&1 &
-  pid=$!
-  sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
-  kill -9 "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  if grep -q "Sync completed" "$WORK/trial.out"; then
-    outcome="finished before the kill"
-  else
-    outcome="killed mid-run"
-    killed=$((killed + 1))
-  fi
-  rows=$(sqlite3 "$DB" "select count(*) from test_events" 2>/dev/null || echo 0)
-  echo "trial $trial: kill after ${delay_ms}ms, $outcome; main holds $rows of $EVENTS events"
-  # New rows arrive at the source before the next run.
-  EVENTS=$(( EVENTS + 20000 + RANDOM % 60000 ))
-done
-(( killed >= TRIALS / 2 )) || fail "only $killed of $TRIALS runs were killed mid-run: the harness tests too little"
-echo "killed $killed of $TRIALS runs mid-run"
+rows() { sqlite3 "$DB" "select count(*) from test_events" 2>/dev/null || echo 0; }
+arrive() { EVENTS=$(( EVENTS + 20000 + RANDOM % 60000 )); }
+kill_trials "$TRIALS" 250 rows arrive
+killed=$KILLED
 run sync --no-progress config.yml
 expect_status 0
 expect_sql "$DB" "select count(*), count(distinct seq), min(seq), max(seq) from test_events" "$EVENTS|$EVENTS|0|$((EVENTS - 1))"
