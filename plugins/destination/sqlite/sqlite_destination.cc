@@ -25,6 +25,7 @@
 #include "quarry/base/time.h"
 #include "quarry/base/uuid.h"
 #include "quarry/schema/diff.h"
+#include "quarry/types/json.h"
 
 namespace quarry::plugins {
 namespace {
@@ -728,6 +729,64 @@ Status SqliteDestination::WriteAll(const std::vector<plugin::TableWrite>& writes
   return st;
 }
 
+// One stored value back into its Quarry type: the inverse of the write-side mapping (text forms
+// for timestamps, dates, uuids and lists; decimal digits for uint64 above INT64_MAX).
+Status ReadValue(sqlite3_stmt* st, int c, int kind, std::string_view view, types::ArrayBuilder& b) {
+  const auto bad = [&] {
+    return Status::Invalid(fmt::format("cannot read \"{}\" as {}", view, b.type()->ToString()));
+  };
+  switch (b.type()->id()) {
+    case TypeId::kUtf8:
+    case TypeId::kJson:
+    case TypeId::kInet:
+    case TypeId::kMac:
+    case TypeId::kBinary: b.AppendBytes(view); break;
+    case TypeId::kInt8: b.Append<int8_t>(static_cast<int8_t>(sqlite3_column_int64(st, c))); break;
+    case TypeId::kInt16: b.Append<int16_t>(static_cast<int16_t>(sqlite3_column_int64(st, c))); break;
+    case TypeId::kInt32: b.Append<int32_t>(static_cast<int32_t>(sqlite3_column_int64(st, c))); break;
+    case TypeId::kInt64: b.Append<int64_t>(sqlite3_column_int64(st, c)); break;
+    case TypeId::kUint8: b.Append<uint8_t>(static_cast<uint8_t>(sqlite3_column_int64(st, c))); break;
+    case TypeId::kUint16: b.Append<uint16_t>(static_cast<uint16_t>(sqlite3_column_int64(st, c))); break;
+    case TypeId::kUint32: b.Append<uint32_t>(static_cast<uint32_t>(sqlite3_column_int64(st, c))); break;
+    case TypeId::kUint64: {
+      if (kind == SQLITE_INTEGER) {
+        b.Append<uint64_t>(static_cast<uint64_t>(sqlite3_column_int64(st, c)));
+        break;
+      }
+      char* end = nullptr;
+      const std::string digits(view);
+      const unsigned long long v = std::strtoull(digits.c_str(), &end, 10);
+      if (digits.empty() || *end != '\0') return bad();
+      b.Append<uint64_t>(v);
+      break;
+    }
+    case TypeId::kFloat32: b.Append<float>(static_cast<float>(sqlite3_column_double(st, c))); break;
+    case TypeId::kFloat64: b.Append<double>(sqlite3_column_double(st, c)); break;
+    case TypeId::kBool: b.AppendBool(sqlite3_column_int64(st, c) != 0); break;
+    case TypeId::kTimestamp: {
+      auto us = types::ParseTimestamp(view);
+      if (!us.ok()) return bad();
+      b.Append<int64_t>(*us);
+      break;
+    }
+    case TypeId::kDate32: {
+      int y = 0;
+      unsigned m = 0, d = 0;
+      if (std::sscanf(std::string(view).c_str(), "%d-%u-%u", &y, &m, &d) != 3) return bad();
+      b.Append<int32_t>(DaysFromCivil(y, m, d));
+      break;
+    }
+    case TypeId::kUuid: {
+      uint8_t u[16];
+      if (!types::ParseUuid(view, u).ok()) return bad();
+      b.AppendBytes(std::string_view(reinterpret_cast<const char*>(u), 16));
+      break;
+    }
+    case TypeId::kList: QUARRY_RETURN_NOT_OK(types::AppendJsonText(b, view)); break;
+  }
+  return Status::OK();
+}
+
 Status SqliteDestination::Read(const schema::Table& table,
                                const std::function<Status(types::RecordBatchPtr)>& fn) {
   QUARRY_RETURN_NOT_OK(CheckOpen());
@@ -741,7 +800,8 @@ Status SqliteDestination::Read(const schema::Table& table,
   types::RecordBatchBuilder builder(table.arrow_schema);
   int64_t row = 0;
   int rc;
-  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+  sqlite3_stmt* st_ptr = st.get();
+  while ((rc = sqlite3_step(st_ptr)) == SQLITE_ROW) {
     for (int c = 0; c < static_cast<int>(names.size()); ++c) {
       types::ArrayBuilder& b = builder.column(c);
       const int kind = sqlite3_column_type(st.get(), c);
@@ -751,37 +811,10 @@ Status SqliteDestination::Read(const schema::Table& table,
       }
       const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c));
       const std::string_view view(text, static_cast<size_t>(sqlite3_column_bytes(st.get(), c)));
-      const auto bad = [&] {
-        return Status::Invalid(fmt::format("table {}: column {}, row {}: cannot read \"{}\" as {}",
-                                           table.name, names[static_cast<size_t>(c)], row, view,
-                                           b.type()->ToString()));
-      };
-      switch (b.type()->id()) {
-        case TypeId::kUtf8:
-        case TypeId::kJson:
-        case TypeId::kInet:
-        case TypeId::kMac:
-        case TypeId::kBinary: b.AppendBytes(view); break;
-        case TypeId::kInt64: b.Append<int64_t>(sqlite3_column_int64(st.get(), c)); break;
-        case TypeId::kUint64: {
-          // Values above INT64_MAX are stored as their decimal digits.
-          if (kind == SQLITE_INTEGER) {
-            b.Append<uint64_t>(static_cast<uint64_t>(sqlite3_column_int64(st.get(), c)));
-          } else {
-            char* end = nullptr;
-            const std::string digits(view);
-            const unsigned long long v = std::strtoull(digits.c_str(), &end, 10);
-            if (digits.empty() || *end != '\0') return bad();
-            b.Append<uint64_t>(v);
-          }
-          break;
-        }
-        case TypeId::kFloat64: b.Append<double>(sqlite3_column_double(st.get(), c)); break;
-        case TypeId::kBool: b.AppendBool(sqlite3_column_int64(st.get(), c) != 0); break;
-        default:
-          return Status::Internal(fmt::format("table {}: column {}: reading {} is not supported",
-                                              table.name, names[static_cast<size_t>(c)],
-                                              b.type()->ToString()));
+      Status vst = ReadValue(st_ptr, c, kind, view, b);
+      if (!vst.ok()) {
+        return vst.WithContext(fmt::format("table {}: column {}, row {}", table.name,
+                                          names[static_cast<size_t>(c)], row));
       }
     }
     ++row;

@@ -151,6 +151,12 @@ Result<RecordBatchPtr> BatchFromJson(SchemaPtr schema, std::string_view json_tex
   return builder.Finish();
 }
 
+Status AppendJsonText(ArrayBuilder& builder, std::string_view json_text) {
+  Json v = Json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (v.is_discarded()) return Status::Invalid(fmt::format("invalid JSON: {}", json_text));
+  return AppendJson(builder, v);
+}
+
 std::string BatchToJson(const RecordBatch& batch) {
   std::string out = "[";
   for (int64_t i = 0; i < batch.num_rows(); ++i) {

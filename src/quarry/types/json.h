@@ -15,6 +15,9 @@ namespace quarry::types {
 
 Result<RecordBatchPtr> BatchFromJson(SchemaPtr schema, std::string_view json_text);
 
+// Appends one value given as JSON text (as ValueToJson writes it) to `builder`.
+Status AppendJsonText(ArrayBuilder& builder, std::string_view json_text);
+
 // "[{...},{...}]" with one object per row (RecordBatch::RowToJson).
 std::string BatchToJson(const RecordBatch& batch);
 

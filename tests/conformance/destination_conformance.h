@@ -1,0 +1,53 @@
+// The conformance suite every destination runs (as CloudQuery's plugin-sdk testing_write*):
+// inserts of every type, upsert, append, delete-stale, safe and forced migrations, WriteAll
+// atomicity, the state table round trip and the sync lock. It checks results through the
+// destination's own Read, so it needs nothing but the DestinationPlugin interface.
+//
+// A destination's test binary instantiates it once:
+//
+//   INSTANTIATE_TEST_SUITE_P(Sqlite, DestinationConformance,
+//                            ::testing::Values(ConformanceTarget{"sqlite", MakeSqliteStore}));
+//
+// where the store factory gives each test fresh, empty storage (a new file, a new schema).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "quarry/config/spec.h"
+#include "quarry/plugin/destination.h"
+
+namespace quarry::conformance {
+
+// Fresh storage for one test. Open() may be called several times; every destination it returns
+// (Configure'd and Init'ed with those modes) sees the same storage.
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual std::unique_ptr<plugin::DestinationPlugin> Open(config::WriteMode write_mode,
+                                                          config::MigrateMode migrate_mode) = 0;
+};
+
+struct ConformanceTarget {
+  std::string name;
+  std::function<std::unique_ptr<Store>()> make_store;
+};
+
+// For readable test names: "Sqlite" in "Sqlite/DestinationConformance.UpsertsByPrimaryKey/0".
+inline void PrintTo(const ConformanceTarget& t, std::ostream* os) { *os << t.name; }
+
+class DestinationConformance : public ::testing::TestWithParam<ConformanceTarget> {
+ protected:
+  void SetUp() override { store_ = GetParam().make_store(); }
+  std::unique_ptr<plugin::DestinationPlugin> Open(
+      config::WriteMode w = config::WriteMode::kOverwriteDeleteStale,
+      config::MigrateMode m = config::MigrateMode::kSafe) {
+    return store_->Open(w, m);
+  }
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace quarry::conformance
