@@ -1,0 +1,798 @@
+#include "plugins/destination/postgresql/postgresql_destination.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "plugins/destination/postgresql/pg_test_server.h"
+#include "quarry/types/json.h"
+
+namespace quarry::plugins {
+namespace {
+
+const auto* const kPgServer = ::testing::AddGlobalTestEnvironment(new quarry::pgtest::PgTestServer);
+
+using config::MigrateMode;
+using config::PkMode;
+using config::WriteMode;
+using nlohmann::json;
+using schema::Column;
+using schema::TablePtr;
+
+#define ASSERT_OK(expr)                      \
+  do {                                       \
+    const ::quarry::Status _st = (expr);     \
+    ASSERT_TRUE(_st.ok()) << _st.ToString(); \
+  } while (false)
+
+std::string Pg(const std::string& sql) { return pgtest::Query(pgtest::PgTestServer::Dsn(), sql); }
+
+// A schema of the test's own, empty: tests share one server.
+std::string FreshSchema() {
+  std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  name = "t_" + name.substr(0, 50);
+  EXPECT_EQ(Pg(fmt::format("DROP SCHEMA IF EXISTS \"{}\" CASCADE", name)), "");
+  return name;
+}
+
+// Columns as the catalog has them: "name|type|notnull|pk" lines.
+std::string Columns(const std::string& schema, const std::string& table) {
+  return Pg(
+      fmt::format("SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+                  "COALESCE(a.attnum = ANY (i.indkey), false) FROM pg_attribute a "
+                  "LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
+                  "WHERE a.attrelid = '{}'::regclass AND a.attnum > 0 AND NOT a.attisdropped "
+                  "ORDER BY a.attnum",
+                  fmt::format("\"{}\".\"{}\"", schema, table)));
+}
+
+Column Col(std::string name, types::TypePtr type, bool pk = false, bool not_null = false) {
+  Column c{std::move(name), std::move(type)};
+  c.primary_key = pk;
+  c.not_null = not_null;
+  return c;
+}
+
+// A table without the _cq_* columns; names are taken as they are, so tests can use any
+// identifier.
+TablePtr MakeTable(std::string name, std::vector<Column> columns) {
+  schema::Table t;
+  t.name = std::move(name);
+  t.columns = std::move(columns);
+  std::vector<types::Field> fields;
+  for (const auto& c : t.columns) fields.push_back({c.name, c.type, !c.not_null});
+  t.arrow_schema = std::make_shared<const types::Schema>(std::move(fields));
+  return std::make_shared<const schema::Table>(std::move(t));
+}
+
+TablePtr MakeCqTable(std::string name, std::vector<Column> columns) {
+  return schema::WithCqColumns(*MakeTable(std::move(name), std::move(columns)));
+}
+
+types::RecordBatchPtr Batch(const TablePtr& table, std::string_view rows) {
+  auto r = types::BatchFromJson(table->arrow_schema, rows);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : nullptr;
+}
+
+struct Options {
+  WriteMode write_mode = WriteMode::kOverwriteDeleteStale;
+  MigrateMode migrate_mode = MigrateMode::kSafe;
+  PkMode pk_mode = PkMode::kDefault;
+};
+
+std::unique_ptr<plugin::DestinationPlugin> Open(const std::string& schema, Options o = {}) {
+  auto d = NewPostgresqlDestination();
+  Status st =
+      d->Configure(json{{"connection_string", pgtest::PgTestServer::Dsn()}, {"schema", schema}});
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  config::DestinationSpec spec;
+  spec.name = "postgresql";
+  spec.write_mode = o.write_mode;
+  spec.migrate_mode = o.migrate_mode;
+  spec.pk_mode = o.pk_mode;
+  st = d->Init(plugin::PluginContext{}, spec);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return d;
+}
+
+TEST(PostgresqlDestinationTest, ConfigureRequiresConnectionStringAndReadsOptions) {
+  auto d = NewPostgresqlDestination();
+  const std::string required =
+      "spec.connection_string: required (a libpq connection string, e.g. \"host=localhost "
+      "user=postgres dbname=quarry\" or postgresql://user:password@host:5432/quarry)";
+  EXPECT_EQ(d->Configure(json::object()).message(), required);
+  EXPECT_EQ(d->Configure(json{{"connection_string", ""}}).message(), required);
+  EXPECT_EQ(d->Configure(json{{"connection_string", "x"}, {"batch_sise", 5}}).message(),
+            "spec.batch_sise: unknown option (known options: batch_size, batch_size_bytes, "
+            "batch_timeout, connection_string, schema)");
+  ASSERT_OK(d->Configure(json{{"connection_string", "dbname=x"}}));
+  EXPECT_EQ(d->batch_options().batch_size, 10'000);
+  EXPECT_EQ(d->batch_options().batch_size_bytes, 100'000'000);
+  EXPECT_EQ(d->batch_options().batch_timeout_us, 60'000'000);
+  ASSERT_OK(d->Configure(json{{"connection_string", "postgresql://u@h/db"},
+                              {"batch_size", 500},
+                              {"batch_timeout", "1m30s"}}));
+  EXPECT_EQ(d->batch_options().batch_size, 500);
+  EXPECT_EQ(d->batch_options().batch_timeout_us, 90'000'000);
+  EXPECT_EQ(d->Configure(json{{"connection_string", "x"}, {"schema", ""}}).message(),
+            "spec.schema: must be a name of 1 to 63 bytes, got \"\"");
+}
+
+TEST(PostgresqlDestinationTest, InitReportsConnectionErrors) {
+  auto d = NewPostgresqlDestination();
+  // Port 1 on loopback: nobody listens there.
+  ASSERT_OK(d->Configure(json{{"connection_string", "host=127.0.0.1 port=1 user=postgres"}}));
+  Status st = d->Init(plugin::PluginContext{}, config::DestinationSpec{});
+  EXPECT_EQ(st.code(), StatusCode::kIOError);
+  EXPECT_TRUE(st.message().starts_with(
+      "postgresql: connect: connection to server at \"127.0.0.1\", port 1 failed: Connection "
+      "refused"))
+      << st.message();
+  EXPECT_EQ(st.message().find('\n'), std::string::npos);
+}
+
+TEST(PostgresqlDestinationTest, AcceptsUriConnectionStrings) {
+  const std::string dsn = pgtest::PgTestServer::Dsn();  // host=127.0.0.1 port=N user=… dbname=…
+  const size_t p = dsn.find("port=") + 5;
+  const std::string port = dsn.substr(p, dsn.find(' ', p) - p);
+  auto d = NewPostgresqlDestination();
+  ASSERT_OK(d->Configure(
+      json{{"connection_string", "postgresql://postgres@127.0.0.1:" + port + "/postgres"}}));
+  ASSERT_OK(d->Init(plugin::PluginContext{}, config::DestinationSpec{}));
+  ASSERT_OK(d->Close());
+}
+
+TEST(PostgresqlDestinationTest, CreatesTableWithMappedTypesPrimaryKeyAndNotNull) {
+  const std::string s = FreshSchema();
+  auto d = Open(s);
+  auto t = MakeCqTable(
+      "items",
+      {Col("id", types::int64(), /*pk=*/true), Col("region", types::utf8(), /*pk=*/true),
+       Col("name", types::utf8(), false, /*not_null=*/true), Col("score", types::float64())});
+  ASSERT_OK(d->Migrate({t}));
+  EXPECT_EQ(Columns(s, "items"),
+            "_cq_source_name|text|f|f\n"
+            "_cq_sync_time|timestamp without time zone|f|f\n"
+            "_cq_id|uuid|t|f\n"
+            "_cq_parent_id|uuid|f|f\n"
+            "id|bigint|t|t\n"
+            "region|text|t|t\n"
+            "name|text|t|f\n"
+            "score|double precision|f|f");
+  EXPECT_EQ(Pg(fmt::format("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                           "WHERE conrelid = '{}.items'::regclass AND contype = 'p'",
+                           s)),
+            "PRIMARY KEY (id, region)");
+  // Migrating the same table again changes nothing.
+  ASSERT_OK(d->Migrate({t}));
+  EXPECT_EQ(Pg(fmt::format("SELECT count(*) FROM pg_class c JOIN pg_namespace n "
+                           "ON n.oid = c.relnamespace WHERE n.nspname = '{}'",
+                           s)),
+            "2");  // table + pk index
+}
+
+TEST(PostgresqlDestinationTest, CqIdOnlyPkModeMakesCqIdThePrimaryKey) {
+  const std::string s = FreshSchema();
+  auto d = Open(s, {.pk_mode = PkMode::kCqIdOnly});
+  auto t = MakeCqTable("items", {Col("id", types::int64(), true), Col("v", types::utf8())});
+  ASSERT_OK(d->Migrate({t}));
+  const std::string rows = R"([
+    {"_cq_id": "00000000-0000-0000-0000-000000000001", "id": 1, "v": "a"},
+    {"_cq_id": "00000000-0000-0000-0000-000000000002", "id": 1, "v": "b"}])";
+  ASSERT_OK(d->Write(*t, {Batch(t, rows)}));
+  ASSERT_OK(d->Write(*t, {Batch(t, rows)}));
+  EXPECT_EQ(Pg(fmt::format("SELECT id, v FROM {}.items ORDER BY v", s)), "1|a\n1|b");
+}
+
+TEST(PostgresqlDestinationTest, EveryTypeRoundTrips) {
+  const std::string s = FreshSchema();
+  auto d = Open(s, {.write_mode = WriteMode::kAppend});
+  auto t = MakeTable("all_types", {Col("n", types::int32()),
+                                   Col("b", types::boolean()),
+                                   Col("i8", types::int8()),
+                                   Col("i16", types::int16()),
+                                   Col("i32", types::int32()),
+                                   Col("i64", types::int64()),
+                                   Col("u8", types::uint8()),
+                                   Col("u16", types::uint16()),
+                                   Col("u32", types::uint32()),
+                                   Col("u64", types::uint64()),
+                                   Col("f32", types::float32()),
+                                   Col("f64", types::float64()),
+                                   Col("s", types::utf8()),
+                                   Col("bin", types::binary()),
+                                   Col("ts", types::timestamp()),
+                                   Col("d", types::date32()),
+                                   Col("u", types::uuid()),
+                                   Col("j", types::json()),
+                                   Col("ip", types::inet()),
+                                   Col("mac", types::mac()),
+                                   Col("li", types::list(types::int64())),
+                                   Col("ls", types::list(types::utf8())),
+                                   Col("lu", types::list(types::uuid())),
+                                   Col("lts", types::list(types::timestamp())),
+                                   Col("lb", types::list(types::boolean())),
+                                   Col("lu64", types::list(types::uint64())),
+                                   Col("lip", types::list(types::inet())),
+                                   Col("ll", types::list(types::list(types::int64())))});
+  ASSERT_OK(d->Migrate({t}));
+  EXPECT_EQ(Pg(fmt::format("SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), "
+                           "', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = "
+                           "'{}.all_types'::regclass AND attnum > 0",
+                           s)),
+            "n integer, b boolean, i8 smallint, i16 smallint, i32 integer, i64 bigint, "
+            "u8 smallint, u16 integer, u32 bigint, u64 numeric(20,0), f32 real, "
+            "f64 double precision, s text, bin bytea, ts timestamp without time zone, d date, "
+            "u uuid, j jsonb, ip inet, mac macaddr, li bigint[], ls text[], lu uuid[], "
+            "lts timestamp without time zone[], lb boolean[], lu64 numeric(20,0)[], lip inet[], "
+            "ll text");
+  auto batch = Batch(t, R"([
+    {"n": 1, "b": true, "i8": -8, "i16": -16, "i32": -32, "i64": -64, "u8": 8, "u16": 16,
+     "u32": 4294967295, "u64": 9223372036854775807, "f32": 1.5, "f64": 0.25, "s": "héllo",
+     "bin": "ab", "ts": "2026-11-25T16:46:29.123456Z", "d": "2026-11-25",
+     "u": "0f8fad5b-d9cb-469f-a165-70867728950e", "j": {"k": [1, "x"]}, "ip": "10.0.0.1/32",
+     "mac": "08:00:2b:01:02:03", "li": [1, null, 3], "ls": ["a", "b\"c", null],
+     "lu": ["0f8fad5b-d9cb-469f-a165-70867728950e"], "lts": ["1999-12-31T23:59:59.5Z"],
+     "lb": [true, false], "lu64": [0, 10000, 18446744073709551615],
+     "lip": ["192.168.0.0/16", "::1"], "ll": [[1, 2], [], [3]]},
+    {"n": 2},
+    {"n": 3, "b": false, "i8": -128, "i16": -32768, "i32": -2147483648,
+     "i64": -9223372036854775808, "u8": 255, "u16": 65535, "u32": 0,
+     "u64": 18446744073709551615, "f32": -0.0, "f64": -1e300, "s": "", "bin": "", "ts": 0,
+     "d": "1970-01-01", "u": "ffffffff-ffff-ffff-ffff-ffffffffffff", "j": "text",
+     "ip": "2001:db8::1/64", "mac": "08-00-2B-01-02-03", "li": [], "ls": [], "lu": [],
+     "lts": [], "lb": [null], "lu64": [], "lip": [], "ll": []},
+    {"n": 4, "u64": 0, "f64": 1e-300, "j": [1, 2.5, null, true], "ts": "2000-01-01T00:00:00Z",
+     "d": "1900-03-01", "u64": 100000000, "ip": "0.0.0.0/0"}])");
+  ASSERT_OK(d->Write(*t, {batch}));
+  auto row = [&](int n) {
+    return Pg(fmt::format(
+        "SELECT b::text, i8::text, i16::text, i32::text, i64::text, u8::text, u16::text, "
+        "u32::text, u64::text, f32::text, f64::text, s, bin::text, ts::text, d::text, u::text, "
+        "j::text, ip::text, mac::text, li::text, ls::text, lu::text, lts::text, lb::text, "
+        "lu64::text, lip::text, ll FROM {}.all_types WHERE n = {}",
+        s, n));
+  };
+  // inet::text always shows the netmask (text(inet)); inside arrays, /32 and /128 are implied.
+  EXPECT_EQ(row(1),
+            "true|-8|-16|-32|-64|8|16|4294967295|9223372036854775807|1.5|0.25|héllo|\\x6162|"
+            "2026-11-25 16:46:29.123456|2026-11-25|0f8fad5b-d9cb-469f-a165-70867728950e|"
+            "{\"k\": [1, \"x\"]}|10.0.0.1/32|08:00:2b:01:02:03|{1,NULL,3}|{a,\"b\\\"c\",NULL}|"
+            "{0f8fad5b-d9cb-469f-a165-70867728950e}|{\"1999-12-31 23:59:59.5\"}|{t,f}|"
+            "{0,10000,18446744073709551615}|{192.168.0.0/16,::1}|[[1,2],[],[3]]");
+  EXPECT_EQ(row(2),
+            "NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|"
+            "NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL");
+  // Empty strings and byte strings stay empty, not NULL; empty lists are empty arrays.
+  EXPECT_EQ(row(3),
+            "false|-128|-32768|-2147483648|-9223372036854775808|255|65535|0|"
+            "18446744073709551615|-0|-1e+300||\\x|1970-01-01 00:00:00|1970-01-01|"
+            "ffffffff-ffff-ffff-ffff-ffffffffffff|\"text\"|2001:db8::1/64|08:00:2b:01:02:03|"
+            "{}|{}|{}|{}|{NULL}|{}|{}|[]");
+  EXPECT_EQ(Pg(fmt::format("SELECT u64::text, f64::text, j::text, ts::text, d::text, ip::text "
+                           "FROM {}.all_types WHERE n = 4",
+                           s)),
+            "100000000|1e-300|[1, 2.5, null, true]|2000-01-01 00:00:00|1900-03-01|0.0.0.0/0");
+  EXPECT_EQ(Pg(fmt::format("SELECT s IS NULL, s = '', bin = '', array_length(li, 1), "
+                           "cardinality(li) FROM {}.all_types WHERE n = 3",
+                           s)),
+            "f|t|t|NULL|0");
+}
+
+TEST(PostgresqlDestinationTest, StripsNulBytesFromTextAndJson) {
+  const std::string s = FreshSchema();
+  auto d = Open(s, {.write_mode = WriteMode::kAppend});
+  auto t = MakeTable("t", {Col("s", types::utf8()), Col("j", types::json()),
+                           Col("ls", types::list(types::utf8()))});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"s": "a\u0000b\u0000", "j": {"k\u0000": "x\u0000y",
+                                          "esc": "back\\slash\\u0000"},
+                                          "ls": ["\u0000z"]}])")}));
+  EXPECT_EQ(Pg(fmt::format("SELECT s, length(s), j::text, ls::text FROM {}.t", s)),
+            "ab|2|{\"k\": \"xy\", \"esc\": \"back\\\\slash\\\\u0000\"}|{z}");
+}
+
+TEST(PostgresqlDestinationTest, UpsertsByPrimaryKeyInOverwriteMode) {
+  const std::string s = FreshSchema();
+  auto d = Open(s, {.write_mode = WriteMode::kOverwrite});
+  auto t = MakeTable("t", {Col("id", types::int64(), true), Col("k", types::utf8(), true),
+                           Col("v", types::utf8()), Col("n", types::int64())});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "k": "a", "v": "one", "n": 1},
+                                       {"id": 2, "k": "a", "v": "two", "n": 2}])")}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "k": "a", "v": "ONE"},
+                                       {"id": 1, "k": "b", "v": "other key"}])"),
+                          Batch(t, R"([{"id": 2, "k": "a", "v": "first", "n": 20},
+                                       {"id": 2, "k": "a", "v": "last", "n": 22}])")}));
+  // Every non-key column is replaced (n becomes NULL for id 1); the last duplicate wins.
+  EXPECT_EQ(Pg(fmt::format("SELECT id, k, v, n FROM {}.t ORDER BY id, k", s)),
+            "1|a|ONE|NULL\n1|b|other key|NULL\n2|a|last|22");
+  // No staging table outlives its transaction.
+  EXPECT_EQ(Pg("SELECT count(*) FROM pg_class WHERE relname LIKE 'quarry_stage%'"), "0");
+}
+
+TEST(PostgresqlDestinationTest, UpsertWithOnlyKeyColumnsKeepsOneRow) {
+  const std::string s = FreshSchema();
+  auto d = Open(s);
+  auto t = MakeTable("keys", {Col("id", types::int64(), true)});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1}, {"id": 1}, {"id": 2}])")}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1}])")}));
+  EXPECT_EQ(Pg(fmt::format("SELECT id FROM {}.keys ORDER BY id", s)), "1\n2");
+}
+
+TEST(PostgresqlDestinationTest, AppendModeAddsRowsWithoutPrimaryKey) {
+  const std::string s = FreshSchema();
+  auto d = Open(s, {.write_mode = WriteMode::kAppend});
+  auto t = MakeCqTable("events", {Col("id", types::int64(), true), Col("v", types::utf8())});
+  ASSERT_OK(d->Migrate({t}));
+  EXPECT_EQ(
+      Pg(fmt::format("SELECT count(*) FROM pg_index WHERE indrelid = '{}.events'::regclass", s)),
+      "0");
+  EXPECT_EQ(Columns(s, "events"),
+            "_cq_source_name|text|f|f\n_cq_sync_time|timestamp without time zone|f|f\n"
+            "_cq_id|uuid|t|f\n_cq_parent_id|uuid|f|f\nid|bigint|f|f\nv|text|f|f");
+  auto batch = Batch(t, R"([
+    {"_cq_id": "00000000-0000-0000-0000-000000000001", "id": 1, "v": "a"},
+    {"_cq_id": "00000000-0000-0000-0000-000000000002", "id": 2, "v": "b"}])");
+  ASSERT_OK(d->Write(*t, {batch}));
+  ASSERT_OK(d->Write(*t, {batch}));
+  EXPECT_EQ(Pg(fmt::format("SELECT id, v, count(*) FROM {}.events GROUP BY id, v ORDER BY id", s)),
+            "1|a|2\n2|b|2");
+}
+
+TEST(PostgresqlDestinationTest, DeleteStaleDeletesOnlyOlderRowsOfThatSource) {
+  const std::string s = FreshSchema();
+  auto d = Open(s);
+  auto t = MakeCqTable("t", {Col("id", types::int64())});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([
+    {"_cq_id": "00000000-0000-0000-0000-000000000001", "_cq_source_name": "a",
+     "_cq_sync_time": "2026-01-01T00:00:00Z", "id": 1},
+    {"_cq_id": "00000000-0000-0000-0000-000000000002", "_cq_source_name": "a",
+     "_cq_sync_time": "2026-01-01T23:59:59.999999Z", "id": 2},
+    {"_cq_id": "00000000-0000-0000-0000-000000000003", "_cq_source_name": "a",
+     "_cq_sync_time": "2026-01-02T00:00:00Z", "id": 3},
+    {"_cq_id": "00000000-0000-0000-0000-000000000004", "_cq_source_name": "b",
+     "_cq_sync_time": "2026-01-01T00:00:00Z", "id": 4},
+    {"_cq_id": "00000000-0000-0000-0000-000000000005", "_cq_source_name": "a",
+     "_cq_sync_time": "2026-01-02T00:00:00.000001Z", "id": 5}])")}));
+  auto sync_time = types::ParseTimestamp("2026-01-02T00:00:00Z");
+  ASSERT_TRUE(sync_time.ok());
+  auto deleted = d->DeleteStale(*t, "a", *sync_time);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(*deleted, 2);
+  EXPECT_EQ(Pg(fmt::format("SELECT id, _cq_source_name, _cq_sync_time FROM {}.t ORDER BY id", s)),
+            "3|a|2026-01-02 00:00:00\n"
+            "4|b|2026-01-01 00:00:00\n"
+            "5|a|2026-01-02 00:00:00.000001");
+  deleted = d->DeleteStale(*t, "a", *sync_time);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 0);
+}
+
+TEST(PostgresqlDestinationTest, SafeMigrationAddsNullableColumnAndKeepsData) {
+  const std::string s = FreshSchema();
+  auto d = Open(s);
+  auto v1 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64())});
+  ASSERT_OK(d->Migrate({v1}));
+  ASSERT_OK(d->Write(*v1, {Batch(v1, R"([{"id": 1, "a": 10}])")}));
+
+  auto v2 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64()),
+                            Col("b", types::list(types::utf8()))});
+  ASSERT_OK(d->Migrate({v2}));
+  EXPECT_EQ(Columns(s, "t"), "id|bigint|t|t\na|bigint|f|f\nb|text[]|f|f");
+  EXPECT_EQ(Pg(fmt::format("SELECT id, a, b FROM {}.t", s)), "1|10|NULL");
+  ASSERT_OK(d->Write(*v2, {Batch(v2, R"([{"id": 2, "a": 20, "b": ["x"]}])")}));
+
+  // A column that is no longer synced stays, with its data.
+  auto v3 = MakeTable("t", {Col("id", types::int64(), true), Col("b", types::list(types::utf8()))});
+  ASSERT_OK(d->Migrate({v3}));
+  ASSERT_OK(d->Write(*v3, {Batch(v3, R"([{"id": 3, "b": ["y"]}, {"id": 1, "b": ["z"]}])")}));
+  EXPECT_EQ(Pg(fmt::format("SELECT id, a, b FROM {}.t ORDER BY id", s)),
+            "1|10|{z}\n2|20|{x}\n3|NULL|{y}");
+}
+
+TEST(PostgresqlDestinationTest, SafeMigrationRefusesLossyChangesAndLeavesTablesUntouched) {
+  const std::string s = FreshSchema();
+  auto d = Open(s);
+  auto t1 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64())});
+  auto u1 = MakeTable("u", {Col("id", types::int64(), true), Col("x", types::utf8())});
+  auto w1 = MakeTable("w", {Col("id", types::int64(), true), Col("x", types::utf8())});
+  ASSERT_OK(d->Migrate({t1, u1, w1}));
+  ASSERT_OK(d->Write(*t1, {Batch(t1, R"([{"id": 1, "a": 10}])")}));
+
+  auto t2 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::utf8()),
+                            Col("b", types::utf8(), false, /*not_null=*/true)});
+  auto u2 = MakeTable("u", {Col("id", types::int64(), true), Col("k", types::int64(), true),
+                            Col("x", types::utf8(), false, true)});
+  auto w2 = MakeTable("w", {Col("id", types::int64(), true), Col("x", types::utf8()),
+                            Col("y", types::utf8())});  // safe on its own
+  auto n2 = MakeTable("new_table", {Col("id", types::int64())});
+  Status st = d->Migrate({t2, u2, w2, n2});
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message(),
+            "table t: safe migration refused (use migrate_mode: forced): change type of column "
+            "a: bigint -> text; add not-null or primary-key column b (text)\n"
+            "table u: safe migration refused (use migrate_mode: forced): add not-null or "
+            "primary-key column k (bigint); column x: nullable -> not null; change primary key "
+            "(id) -> (id, k)");
+  // Nothing of the call was applied: one transaction.
+  EXPECT_EQ(Columns(s, "t"), "id|bigint|t|t\na|bigint|f|f");
+  EXPECT_EQ(Columns(s, "u"), "id|bigint|t|t\nx|text|f|f");
+  EXPECT_EQ(Columns(s, "w"), "id|bigint|t|t\nx|text|f|f");
+  EXPECT_EQ(Pg(fmt::format("SELECT to_regclass('{}.new_table') IS NULL", s)), "t");
+  EXPECT_EQ(Pg(fmt::format("SELECT id, a FROM {}.t", s)), "1|10");
+  // The old schema is still writable.
+  ASSERT_OK(d->Write(*t1, {Batch(t1, R"([{"id": 2, "a": 20}])")}));
+
+  // Leaving a NOT NULL column behind would make every insert fail.
+  auto t3 = MakeTable("u", {Col("id", types::int64(), true)});
+  ASSERT_EQ(Pg(fmt::format("ALTER TABLE {}.u ALTER COLUMN x SET NOT NULL", s)), "");
+  EXPECT_EQ(d->Migrate({t3}).message(),
+            "table u: safe migration refused (use migrate_mode: forced): column x is NOT NULL "
+            "but no longer synced (inserts would fail)");
+}
+
+TEST(PostgresqlDestinationTest, ForcedMigrationRebuildsTable) {
+  const std::string s = FreshSchema();
+  auto t1 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64())});
+  auto s1 = MakeTable("s", {Col("id", types::int64(), true)});
+  {
+    auto d = Open(s);
+    ASSERT_OK(d->Migrate({t1, s1}));
+    ASSERT_OK(d->Write(*t1, {Batch(t1, R"([{"id": 1, "a": 10}])")}));
+    ASSERT_OK(d->Write(*s1, {Batch(s1, R"([{"id": 1}])")}));
+  }
+  auto d = Open(s, {.migrate_mode = MigrateMode::kForced});
+  auto t2 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::utf8()),
+                            Col("b", types::utf8(), false, true)});
+  auto s2 = MakeTable("s", {Col("id", types::int64(), true), Col("c", types::utf8())});
+  ASSERT_OK(d->Migrate({t2, s2}));
+  EXPECT_EQ(Columns(s, "t"), "id|bigint|t|t\na|text|f|f\nb|text|t|f");
+  EXPECT_EQ(Pg(fmt::format("SELECT count(*) FROM {}.t", s)), "0");
+  // Only safe changes: forced mode keeps the data too.
+  EXPECT_EQ(Pg(fmt::format("SELECT id, c FROM {}.s", s)), "1|NULL");
+  ASSERT_OK(d->Write(*t2, {Batch(t2, R"([{"id": 1, "a": "x", "b": "y"}])")}));
+  EXPECT_EQ(Pg(fmt::format("SELECT id, a, b FROM {}.t", s)), "1|x|y");
+  // Switching to append mode drops the primary key: a rebuild as well.
+  auto a = Open(s, {.write_mode = WriteMode::kAppend, .migrate_mode = MigrateMode::kForced});
+  ASSERT_OK(a->Migrate({t2}));
+  EXPECT_EQ(Columns(s, "t"), "id|bigint|f|f\na|text|f|f\nb|text|t|f");
+}
+
+TEST(PostgresqlDestinationTest, WriteAllIsOneTransactionAcrossTables) {
+  const std::string s = FreshSchema();
+  auto d = Open(s);
+  auto a = MakeTable("a", {Col("id", types::int64(), true, true)});
+  auto b = MakeTable("b", {Col("id", types::int64(), true, true), Col("ip", types::inet())});
+  auto c = MakeTable("c", {Col("id", types::int64(), true, true), Col("s", types::utf8())});
+  ASSERT_OK(d->Migrate({a, b, c}));
+  std::vector<types::RecordBatchPtr> rows_a{Batch(a, R"([{"id":1},{"id":2}])")};
+  std::vector<types::RecordBatchPtr> good_b{Batch(b, R"([{"id":1,"ip":"10.0.0.1"}])")};
+  ASSERT_OK(d->WriteAll({{a.get(), &rows_a}, {b.get(), &good_b}}));
+  const std::string counts = fmt::format(
+      "SELECT (SELECT count(*) FROM {0}.a), (SELECT count(*) FROM {0}.b), "
+      "(SELECT count(*) FROM {0}.c)",
+      s);
+  EXPECT_EQ(Pg(counts), "2|1|0");
+  // The second table's rows fail (not an address): the first table's rows are rolled back too.
+  std::vector<types::RecordBatchPtr> more_a{Batch(a, R"([{"id":3}])")};
+  std::vector<types::RecordBatchPtr> bad_b{Batch(b, R"([{"id":2,"ip":"10.0.0.1"},)"
+                                                    R"({"id":3,"ip":"10.0.0.300"}])")};
+  Status st = d->WriteAll({{a.get(), &more_a}, {b.get(), &bad_b}});
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message(), "table b: column ip, row 1: invalid inet value \"10.0.0.300\"");
+  EXPECT_EQ(Pg(counts), "2|1|0");
+  // The server refuses a value (invalid UTF-8) in the last table: all three roll back.
+  std::vector<types::RecordBatchPtr> good_c{Batch(c, R"([{"id":1,"s":"ok"},{"id":2,"s":"ok"}])")};
+  types::RecordBatchBuilder bc(c->arrow_schema);
+  for (int i = 0; i < 3; ++i) {
+    bc.column(0).Append<int64_t>(10 + i);
+    bc.column(1).AppendBytes(i == 2 ? std::string_view("bad \xff") : std::string_view("fine"));
+  }
+  auto bad_c_batch = bc.Finish();
+  ASSERT_TRUE(bad_c_batch.ok());
+  std::vector<types::RecordBatchPtr> bad_c{*bad_c_batch};
+  std::vector<types::RecordBatchPtr> more_b{Batch(b, R"([{"id":5}])")};
+  st = d->WriteAll({{a.get(), &more_a}, {b.get(), &more_b}, {c.get(), &good_c}, {c.get(), &bad_c}});
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message(),
+            "table c: column s, row 2: invalid byte sequence for encoding \"UTF8\": 0xff");
+  EXPECT_EQ(Pg(counts), "2|1|0");
+  // The connection is usable afterwards.
+  ASSERT_OK(d->WriteAll({{a.get(), &more_a}, {b.get(), &more_b}, {c.get(), &good_c}}));
+  EXPECT_EQ(Pg(counts), "3|2|2");
+}
+
+TEST(PostgresqlDestinationTest, FailedWriteRollsBackAndNamesTableColumnRow) {
+  const std::string s = FreshSchema();
+  auto d = Open(s, {.write_mode = WriteMode::kAppend});
+  auto t = MakeTable("t", {Col("id", types::int64()), Col("name", types::utf8(), false, true),
+                           Col("mac", types::mac())});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": -1, "name": "kept"}])")}));
+  json rows = json::array();
+  for (int i = 0; i < 100; ++i) rows.push_back({{"id", i}, {"name", "x"}});
+  auto good = Batch(t, rows.dump());
+  Status st = d->Write(*t, {good, good, Batch(t, R"([{"id": 1000, "name": "a"}, {"id": 1001}])")});
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message(), "table t: column name, row 201: NOT NULL constraint failed");
+  st = d->Write(*t, {good, Batch(t, R"([{"id": 1000, "name": "a", "mac": "08:00:2b:01:02"}])")});
+  EXPECT_EQ(st.message(), "table t: column mac, row 100: invalid macaddr value \"08:00:2b:01:02\"");
+  // A constraint of the user's: the server reports the COPY line, which names the row.
+  ASSERT_EQ(Pg(fmt::format("ALTER TABLE {}.t ADD CONSTRAINT small CHECK (id < 150)", s)), "");
+  json many = json::array();
+  for (int i = 0; i < 200; ++i) many.push_back({{"id", i}, {"name", "y"}});
+  st = d->Write(*t, {Batch(t, many.dump())});
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message(),
+            "table t: row 150: new row for relation \"t\" violates check constraint \"small\" "
+            "(Failing row contains (150, y, null).)");
+  EXPECT_EQ(Pg(fmt::format("SELECT id, name FROM {}.t", s)), "-1|kept");
+}
+
+TEST(PostgresqlDestinationTest, UpsertConstraintFailureRollsBack) {
+  const std::string s = FreshSchema();
+  auto d = Open(s);
+  auto t = MakeTable("t", {Col("id", types::int64(), true), Col("name", types::utf8())});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_EQ(Pg(fmt::format("CREATE UNIQUE INDEX t_name ON {}.t (name)", s)), "");
+  json rows = json::array();
+  for (int i = 0; i < 200; ++i) {
+    rows.push_back({{"id", i}, {"name", fmt::format("n{}", i == 150 ? 3 : i)}});
+  }
+  Status st = d->Write(*t, {Batch(t, rows.dump())});
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message(),
+            "postgresql: table t: upsert: duplicate key value violates unique constraint "
+            "\"t_name\" (Key (name)=(n3) already exists.)");
+  EXPECT_EQ(Pg(fmt::format("SELECT count(*) FROM {}.t", s)), "0");
+  // A key column that is null is refused before the server sees it.
+  st = d->Write(*t, {Batch(t, R"([{"id": 1}, {"name": "x"}])")});
+  EXPECT_EQ(st.message(), "table t: column id, row 1: NOT NULL constraint failed");
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "name": "ok"}])")}));
+  EXPECT_EQ(Pg(fmt::format("SELECT count(*) FROM {}.t", s)), "1");
+}
+
+TEST(PostgresqlDestinationTest, QuotedAndCapitalizedIdentifiersRoundTrip) {
+  const std::string s = FreshSchema();
+  const std::string schema_name = s + " My \"Schema\"";
+  ASSERT_EQ(Pg(fmt::format("DROP SCHEMA IF EXISTS \"{}\" CASCADE", s + " My \"\"Schema\"\"")), "");
+  auto d = Open(schema_name);
+  auto t =
+      MakeCqTable("My \"Table\"", {Col("Id", types::int64(), true),
+                                   Col("say \"hi\"", types::utf8()), Col("select", types::utf8())});
+  ASSERT_OK(d->Migrate({t}));
+  const std::string table = fmt::format("\"{} My \"\"Schema\"\"\".\"My \"\"Table\"\"\"", s);
+  auto row = [&](std::string_view v) {
+    return fmt::format(R"([{{"_cq_id": "00000000-0000-0000-0000-000000000001",
+        "_cq_source_name": "src", "_cq_sync_time": 0, "Id": 1, "say \"hi\"": "{}",
+        "select": "b"}}])",
+                       v);
+  };
+  ASSERT_OK(d->Write(*t, {Batch(t, row("a"))}));
+  ASSERT_OK(d->Write(*t, {Batch(t, row("A"))}));
+  EXPECT_EQ(Pg(fmt::format("SELECT \"Id\", \"say \"\"hi\"\"\", \"select\" FROM {}", table)),
+            "1|A|b");
+  ASSERT_OK(d->Migrate({t}));
+  auto t2 = schema::WithCqColumns(
+      *MakeTable("My \"Table\"", {Col("Id", types::int64(), true), Col("say \"hi\"", types::utf8()),
+                                  Col("select", types::utf8()), Col("New Col", types::utf8())}));
+  ASSERT_OK(d->Migrate({t2}));
+  ASSERT_OK(d->Write(*t2, {Batch(t2, R"([{"_cq_id": "00000000-0000-0000-0000-000000000002",
+                                          "Id": 2, "New Col": "n"}])")}));
+  EXPECT_EQ(Pg(fmt::format("SELECT \"Id\", \"New Col\" FROM {} ORDER BY 1", table)), "1|NULL\n2|n");
+  auto deleted = d->DeleteStale(*t2, "src", 1);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(*deleted, 1);
+  // Names differing only in case are different names in PostgreSQL.
+  auto lower = MakeTable("my \"table\"", {Col("id", types::int64(), true)});
+  ASSERT_OK(d->Migrate({lower}));
+  EXPECT_EQ(Pg(fmt::format("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                           "c.relnamespace WHERE n.nspname = '{} My \"Schema\"' AND relkind = 'r'",
+                           s)),
+            "2");
+}
+
+TEST(PostgresqlDestinationTest, RefusesNamesLongerThanPostgresKeeps) {
+  const std::string s = FreshSchema();
+  auto d = Open(s);
+  auto t = MakeTable(std::string(64, 'x'), {Col("id", types::int64())});
+  EXPECT_EQ(d->Migrate({t}).message(),
+            "table " + std::string(64, 'x') + ": the name is longer than PostgreSQL's 63 bytes");
+}
+
+// Rows of a table shaped like test_inventory, with lists and uuids, in batches of awkward sizes.
+std::vector<types::RecordBatchPtr> ManyRows(const TablePtr& t, int64_t rows) {
+  const int64_t sizes[] = {1, 50, 997, 63, 64, 65, 0, 10'000};
+  std::vector<types::RecordBatchPtr> batches;
+  int64_t id = 0;
+  for (size_t k = 0; id < rows; ++k) {
+    const int64_t n = std::min(sizes[k % std::size(sizes)], rows - id);
+    types::RecordBatchBuilder b(t->arrow_schema);
+    for (int64_t i = 0; i < n; ++i, ++id) {
+      b.column(0).Append<int64_t>(id);
+      if (id % 7 == 0) {
+        b.column(1).AppendNull();
+      } else {
+        b.column(1).AppendBytes("name-" + std::to_string(id));
+      }
+      b.column(2).Append<int64_t>(id * 1'000'001);
+      uint8_t u[16] = {};
+      std::memcpy(u + 8, &id, 8);
+      b.column(3).AppendBytes(std::string_view(reinterpret_cast<char*>(u), 16));
+      if (id % 5 == 0) {
+        b.column(4).AppendNull();
+      } else {
+        b.column(4).child().Append<int64_t>(id);
+        b.column(4).child().Append<int64_t>(-id);
+        b.column(4).FinishList();
+      }
+      b.column(5).Append<double>(static_cast<double>(id) / 4);
+    }
+    auto batch = b.Finish();
+    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
+    batches.push_back(*batch);
+  }
+  return batches;
+}
+
+TEST(PostgresqlDestinationTest, WritesManyBatchesInOneWrite) {
+  const std::string s = FreshSchema();
+  auto d = Open(s);
+  auto t = MakeTable("big", {Col("id", types::int64(), true), Col("name", types::utf8()),
+                             Col("ts", types::timestamp()), Col("u", types::uuid()),
+                             Col("tags", types::list(types::int64())), Col("f", types::float64())});
+  ASSERT_OK(d->Migrate({t}));
+  const auto batches = ManyRows(t, 25'001);
+  const std::vector<types::RecordBatchPtr> first(batches.begin(), batches.begin() + 5);
+  const std::vector<types::RecordBatchPtr> second(batches.begin() + 5, batches.end());
+  ASSERT_OK(d->Write(*t, first));
+  ASSERT_OK(d->Write(*t, second));
+  const std::string summary = fmt::format(
+      "SELECT count(*), sum(id), min(id), max(id), count(name), count(tags), sum(f) FROM {}.big",
+      s);
+  EXPECT_EQ(Pg(summary), "25001|312512500|0|25000|21429|20000|78128125");
+  EXPECT_EQ(
+      Pg(fmt::format("SELECT id, name, ts, u, tags, f FROM {}.big "
+                     "WHERE id IN (0, 1, 63, 64, 1111, 25000) ORDER BY id",
+                     s)),
+      "0|NULL|1970-01-01 00:00:00|00000000-0000-0000-0000-000000000000|NULL|0\n"
+      "1|name-1|1970-01-01 00:00:01.000001|00000000-0000-0000-0100-000000000000|{1,-1}|0.25\n"
+      "63|NULL|1970-01-01 00:01:03.000063|00000000-0000-0000-3f00-000000000000|{63,-63}|"
+      "15.75\n"
+      "64|name-64|1970-01-01 00:01:04.000064|00000000-0000-0000-4000-000000000000|{64,-64}|16\n"
+      "1111|name-1111|1970-01-01 00:18:31.001111|00000000-0000-0000-5704-000000000000|"
+      "{1111,-1111}|277.75\n"
+      "25000|name-25000|1970-01-01 06:56:40.025|00000000-0000-0000-a861-000000000000|"
+      "NULL|6250");
+  // Rewriting everything in one call upserts: still 25,001 rows.
+  ASSERT_OK(d->Write(*t, batches));
+  EXPECT_EQ(Pg(summary), "25001|312512500|0|25000|21429|20000|78128125");
+  // In append mode the same rows go straight through COPY, and double.
+  auto a = Open(s, {.write_mode = WriteMode::kAppend});
+  auto ta = MakeTable("big_append",
+                      {Col("id", types::int64(), true), Col("name", types::utf8()),
+                       Col("ts", types::timestamp()), Col("u", types::uuid()),
+                       Col("tags", types::list(types::int64())), Col("f", types::float64())});
+  ASSERT_OK(a->Migrate({ta}));
+  ASSERT_OK(a->Write(*ta, ManyRows(ta, 25'001)));
+  ASSERT_OK(a->Write(*ta, ManyRows(ta, 25'001)));
+  EXPECT_EQ(Pg(fmt::format("SELECT count(*), count(DISTINCT id), sum(id) FROM {}.big_append", s)),
+            "50002|25001|625025000");
+}
+
+TEST(PostgresqlDestinationTest, ReadsBackAStateShapedTable) {
+  const std::string s = FreshSchema();
+  auto d = Open(s, {.write_mode = WriteMode::kAppend});
+  auto t = MakeTable("state", {Col("key", types::utf8(), true, true), Col("value", types::utf8()),
+                               Col("version", types::uint64())});
+  int batches = 0;
+  ASSERT_OK(d->Read(*t, [&](types::RecordBatchPtr) {
+    ++batches;
+    return Status::OK();
+  }));
+  EXPECT_EQ(batches, 0);  // no table yet: nothing, no error
+  ASSERT_OK(d->Migrate({t}));
+  std::vector<types::RecordBatchPtr> rows{
+      Batch(t, R"([{"key":"s:a","value":"1","version":18446744073709551615},)"
+               R"({"key":"s:a","value":"2","version":7},{"key":"s:b","version":1}])")};
+  ASSERT_OK(d->Write(*t, rows));
+  std::string got;
+  ASSERT_OK(d->Read(*t, [&](types::RecordBatchPtr b) {
+    got += types::BatchToJson(*b);
+    return Status::OK();
+  }));
+  EXPECT_EQ(got,
+            R"([{"key":"s:a","value":"1","version":18446744073709551615},)"
+            R"({"key":"s:a","value":"2","version":7},{"key":"s:b","value":null,"version":1}])");
+
+  // Other readable types.
+  auto o = MakeTable(
+      "other", {Col("i", types::int64()), Col("b", types::boolean()), Col("f", types::float64()),
+                Col("ts", types::timestamp()), Col("u", types::uuid()), Col("d", types::date32()),
+                Col("bin", types::binary()), Col("j", types::json())});
+  ASSERT_OK(d->Migrate({o}));
+  const std::string one =
+      R"([{"i":-5,"b":true,"f":0.1,"ts":"2026-11-25T16:46:29.123456Z",)"
+      R"("u":"0f8fad5b-d9cb-469f-a165-70867728950e","d":"2026-11-25","bin":"ab","j":{"a":1}},)"
+      R"({"i":null,"b":false,"f":-1e+300,"ts":"1970-01-01T00:00:00Z","u":null,"d":null,"bin":"",)"
+      R"("j":null}])";
+  ASSERT_OK(d->Write(*o, {Batch(o, one)}));
+  got.clear();
+  ASSERT_OK(d->Read(*o, [&](types::RecordBatchPtr b) {
+    got += types::BatchToJson(*b);
+    return Status::OK();
+  }));
+  // jsonb keeps its own spelling of the JSON text.
+  EXPECT_EQ(got,
+            R"([{"i":-5,"b":true,"f":0.1,"ts":"2026-11-25T16:46:29.123456Z",)"
+            R"("u":"0f8fad5b-d9cb-469f-a165-70867728950e","d":"2026-11-25","bin":"YWI=",)"
+            R"("j":{"a": 1}},{"i":null,"b":false,"f":-1e+300,"ts":"1970-01-01T00:00:00.000000Z",)"
+            R"("u":null,"d":null,"bin":"","j":null}])");
+}
+
+TEST(PostgresqlDestinationTest, TryLockIsExclusiveBetweenConnectionsAndReleasedWithItsHolder) {
+  const std::string s = FreshSchema();
+  auto d1 = Open(s);
+  auto d2 = Open(s);
+  auto first = d1->TryLock("sync src " + s);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = d2->TryLock("sync src " + s);
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(second.status().message().starts_with(
+      "another sync of the same source is running against this state backend (PostgreSQL "
+      "advisory lock \"sync src " +
+      s + "\" is held by server process "))
+      << second.status().message();
+  EXPECT_TRUE(second.status().message().ends_with("); wait for it to finish"));
+  EXPECT_TRUE(d1->TryLock("sync src " + s).status().message().starts_with("another sync"));
+  auto other = d2->TryLock("sync other " + s);
+  EXPECT_TRUE(other.ok());  // other names do not conflict
+  // The lock outlives its destination's connection, and is released with the SyncLock.
+  ASSERT_OK(d1->Close());
+  EXPECT_FALSE(d2->TryLock("sync src " + s).ok());
+  first->reset();
+  auto again = d2->TryLock("sync src " + s);
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
+}
+
+TEST(PostgresqlDestinationTest, EmptyWriteAndCloseAreHarmless) {
+  const std::string s = FreshSchema();
+  auto d = Open(s);
+  auto t = MakeTable("t", {Col("id", types::int64(), true)});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {}));
+  ASSERT_OK(d->Write(*t, {Batch(t, "[]")}));
+  ASSERT_OK(d->Close());
+  ASSERT_OK(d->Close());
+  EXPECT_EQ(Pg(fmt::format("SELECT count(*) FROM {}.t", s)), "0");
+  EXPECT_EQ(d->Write(*t, {Batch(t, R"([{"id":1}])")}).message(), "postgresql: not initialized");
+}
+
+TEST(PostgresqlDestinationTest, ConnectionLossFailsTheWriteClearly) {
+  const std::string s = FreshSchema();
+  auto d = Open(s);
+  auto t = MakeTable("t", {Col("id", types::int64(), true)});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_EQ(Pg("SELECT count(pg_terminate_backend(pid)) > 0 FROM pg_stat_activity WHERE "
+               "application_name = 'quarry' AND backend_type = 'client backend' AND "
+               "pid <> pg_backend_pid()"),
+            "t");
+  Status st = d->Write(*t, {Batch(t, R"([{"id":1}])")});
+  EXPECT_EQ(st.code(), StatusCode::kIOError);
+  EXPECT_TRUE(st.message().starts_with("postgresql: table t: begin: ")) << st.message();
+}
+
+}  // namespace
+}  // namespace quarry::plugins
