@@ -487,7 +487,7 @@ class TableReader {
 
   // Chunks end at the chunk_size-th cursor value from the start (or from the saved cursor) and
   // take in every row sharing that value; a checkpoint of the last value follows each chunk.
-  // All chunks read the same snapshot, so a short chunk is the last one.
+  // All chunks read the same snapshot, so a chunk with fewer values is the last one.
   Status ReadIncremental(const std::string* saved, RowWriter& out) {
     const ColumnInfo& col = *columns_[static_cast<size_t>(cursor_)];
     if (saved != nullptr) {
@@ -514,17 +514,28 @@ class TableReader {
     for (;;) {
       const std::string cond =
           cur ? fmt::format("{} > {}", c, Literal(*cur)) : fmt::format("{} IS NOT NULL", c);
-      const std::string sql = fmt::format(
-          "SELECT {}, {}::text AS quarry_cursor FROM {rel} AS src WHERE {cond} AND {c} <= "
-          "COALESCE((SELECT {c} FROM {rel} AS src WHERE {cond} ORDER BY {c} OFFSET {skip} "
-          "LIMIT 1), {c}) ORDER BY {order}",
-          SelectList(), c, fmt::arg("rel", info_.Qualified()), fmt::arg("cond", cond),
-          fmt::arg("c", c), fmt::arg("skip", o_.chunk_size - 1), fmt::arg("order", Join(order)));
+      // The chunk's last cursor value, looked up first: a constant bound lets the server read
+      // just the chunk's range of an index on the cursor.
+      const std::string bound_sql = fmt::format(
+          "SELECT {c}::text FROM {rel} AS src WHERE {cond} ORDER BY {c} OFFSET {skip} "
+          "LIMIT 1",
+          fmt::arg("c", c), fmt::arg("rel", info_.Qualified()), fmt::arg("cond", cond),
+          fmt::arg("skip", o_.chunk_size - 1));
+      PgResult bound(PQexec(conn_.get(), bound_sql.c_str()));
+      if (PQresultStatus(bound.get()) != PGRES_TUPLES_OK) {
+        return PgError(conn_.get(), What("find chunk"));
+      }
+      const bool last_chunk = PQntuples(bound.get()) == 0;
+      const std::string upper =
+          last_chunk ? "" : fmt::format(" AND {} <= {}", c, Literal(PQgetvalue(bound.get(), 0, 0)));
+      const std::string sql =
+          fmt::format("SELECT {}, {}::text AS quarry_cursor FROM {} AS src WHERE {}{} ORDER BY {}",
+                      SelectList(), c, info_.Qualified(), cond, upper, Join(order));
       QUARRY_ASSIGN_OR_RETURN(int64_t rows, Copy(sql, out));
       if (rows == 0) break;
       cur = last_cursor_;
       QUARRY_RETURN_NOT_OK(out.Checkpoint(table_.name, *cur));
-      if (rows < o_.chunk_size) break;
+      if (last_chunk) break;
     }
     return Exec(conn_.get(), "COMMIT", What("commit"));
   }
