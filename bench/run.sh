@@ -1,114 +1,161 @@
 #!/usr/bin/env bash
-# `make bench`: test source → SQLite throughput and peak memory, next to a plain C loop of
-# prepared SQLite inserts writing the same rows in the same run, and the ratio between them.
+# `make bench`: Quarry's throughput and peak memory next to the raw speed of the destination's own
+# bulk path, measured in the same run on the same rows (the test source's test_inventory table:
+# 14 columns shaped like a cloud inventory plus the 4 bookkeeping columns), and the ratio.
+#
+#   SQLite:     test → sqlite     vs a plain C loop of prepared single-row inserts
+#                                    (bench/sqlite_plain_loop.cc, same pragmas, 10k-row transactions)
+#   PostgreSQL: test → postgresql vs a plain libpq binary-COPY loop (bench/pg_copy_loop.cc,
+#                                    one COPY per 10k rows), on a throwaway local server
 #
 # usage: bench/run.sh [BUILD_DIR]
-# env:   BENCH_PLAN  what to run: ROWS:MODE[,MODE] items
-#                    (default "1000000:overwrite-delete-stale,append 10000000:append";
-#                    the upsert modes at 10M rows take ~10 minutes a run on 2 cores, because
-#                    random primary keys make SQLite's index writes dominate: opt in with
-#                    BENCH_PLAN="10000000:overwrite-delete-stale")
-#        BENCH_RUNS  runs per measurement       (default 3; the median is reported)
-# Targets (issue #2): ratio >= 0.8; peak RSS < 200 MiB, and the same at 10M rows as at 1M.
+# env:   BENCH_PLAN     SQLite items ROWS:MODE[,MODE]
+#                       (default "1000000:overwrite-delete-stale,append 10000000:append"; the
+#                       upsert modes at 10M rows take ~10 minutes a run on 2 cores because random
+#                       primary keys make SQLite's index writes dominate — opt in with
+#                       BENCH_PLAN="10000000:overwrite-delete-stale")
+#        BENCH_PG_PLAN  PostgreSQL items, same form (default "1000000:append,overwrite-delete-stale";
+#                       empty: skip PostgreSQL)
+#        BENCH_RUNS     runs per measurement (default 3; the median is reported)
+# Targets: ratio >= 0.8; SQLite peak RSS < 200 MiB, PostgreSQL < 256 MiB; flat as rows grow.
 set -euo pipefail
 build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
 quarry="$build/src/quarry/cli/quarry"
-loop="$build/bench/sqlite_plain_loop"
-plan=${BENCH_PLAN:-"1000000:overwrite-delete-stale,append 10000000:append"}
+sqlite_loop="$build/bench/sqlite_plain_loop"
+pg_loop="$build/bench/pg_copy_loop"
+plan=${BENCH_PLAN-"1000000:overwrite-delete-stale,append 10000000:append"}
+pg_plan=${BENCH_PG_PLAN-"1000000:append,overwrite-delete-stale"}
 runs=${BENCH_RUNS:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/quarry-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+pg_dir=""
+cleanup() {
+  [[ -n "$pg_dir" ]] && "$root/scripts/pg-test-server" stop "$pg_dir" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-# measure CMD...: runs CMD under /usr/bin/time; sets SECS, RSS_KB, DB_BYTES (of $work/b.db).
+# measure CMD...: runs CMD under /usr/bin/time; sets SECS and RSS_KB.
 measure() {
-  rm -f "$work"/b.db*
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || {
     echo "bench: command failed: $*" >&2; cat "$work/err" >&2; exit 1; }
   read -r SECS RSS_KB <"$work/time"
-  DB_BYTES=$(stat -c %s "$work/b.db")
 }
 
-printf '%-9s %-23s %14s %9s %10s %14s %9s %10s %7s\n' rows mode quarry_rows/s MB/s peak_RSS \
-  loop_rows/s MB/s peak_RSS ratio
-declare -A rss_by_rows
-status=0
-for item in $plan; do
-  rows=${item%%:*}
-  modes=${item#*:}
-  for mode in ${modes//,/ }; do
-    loop_mode=upsert
-    [[ "$mode" == append ]] && loop_mode=append
-    cat >"$work/bench.yml" <<YAML
+# bytes KIND: the size of the data written (SQLite file, or the PostgreSQL table with indexes).
+bytes() {
+  if [[ $1 == sqlite ]]; then stat -c %s "$work/b.db"; else
+    psql "$PG_DSN" -qAtc "select pg_total_relation_size('test_inventory')"; fi
+}
+
+reset_target() {
+  if [[ $1 == sqlite ]]; then rm -f "$work"/b.db*; else
+    psql "$PG_DSN" -qAtc "drop table if exists test_inventory; drop table if exists quarry_state" >/dev/null; fi
+}
+
+config() {  # config KIND ROWS MODE: the Quarry config for one measurement
+  cat <<YAML
 kind: source
 spec:
   name: bench
   path: test
   tables: [test_inventory]
-  destinations: [sqlite]
+  destinations: [dest]
   spec:
-    num_rows: $rows
+    num_rows: $2
 ---
 kind: destination
 spec:
-  name: sqlite
-  path: sqlite
-  write_mode: $mode
+  name: dest
+  path: $([[ $1 == sqlite ]] && echo sqlite || echo postgresql)
+  write_mode: $3
   spec:
-    connection_string: $work/b.db
+    connection_string: "$([[ $1 == sqlite ]] && echo "$work/b.db" || echo "$PG_DSN")"
 YAML
-    q_rate=(); q_mbs=(); q_rss=(); l_rate=(); l_mbs=(); l_rss=()
-    for ((i = 0; i < runs; i++)); do
-      # Alternate the order so neither side always runs on a warmer machine.
-      order="loop quarry"
-      (( i % 2 == 1 )) && order="quarry loop"
-      for side in $order; do
-        if [[ $side == loop ]]; then
-          measure "$loop" "$work/b.db" "$rows" 1 "$loop_mode"
-          l_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
-          l_mbs+=("$(awk -v b="$DB_BYTES" -v s="$SECS" 'BEGIN{printf "%.1f", b/s/1e6}')")
-          l_rss+=("$((RSS_KB / 1024))")
-        else
-          measure "$quarry" sync --no-progress "$work/bench.yml"
-          q_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
-          q_mbs+=("$(awk -v b="$DB_BYTES" -v s="$SECS" 'BEGIN{printf "%.1f", b/s/1e6}')")
-          q_rss+=("$((RSS_KB / 1024))")
-        fi
+}
+
+printf '%-10s %-9s %-23s %14s %9s %10s %14s %9s %10s %7s\n' dest rows mode quarry_rows/s MB/s \
+  peak_RSS loop_rows/s MB/s peak_RSS ratio
+declare -A rss_by
+status=0
+
+run_plan() {  # run_plan KIND PLAN RSS_LIMIT_MIB
+  local kind=$1 plan=$2 limit=$3 item rows modes mode loop_mode i order side
+  for item in $plan; do
+    rows=${item%%:*}
+    modes=${item#*:}
+    for mode in ${modes//,/ }; do
+      loop_mode=upsert
+      [[ "$mode" == append ]] && loop_mode=append
+      config "$kind" "$rows" "$mode" >"$work/bench.yml"
+      local q_rate=() q_mbs=() q_rss=() l_rate=() l_mbs=() l_rss=()
+      for ((i = 0; i < runs; i++)); do
+        # Alternate the order so neither side always runs on a warmer machine.
+        order="loop quarry"
+        (( i % 2 == 1 )) && order="quarry loop"
+        for side in $order; do
+          reset_target "$kind"
+          if [[ $side == loop ]]; then
+            if [[ $kind == sqlite ]]; then
+              measure "$sqlite_loop" "$work/b.db" "$rows" 1 "$loop_mode"
+            else
+              measure "$pg_loop" "$PG_DSN" "$rows" 1 "$loop_mode"
+            fi
+            l_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
+            l_mbs+=("$(awk -v b="$(bytes "$kind")" -v s="$SECS" 'BEGIN{printf "%.1f", b/s/1e6}')")
+            l_rss+=("$((RSS_KB / 1024))")
+          else
+            measure "$quarry" sync --no-progress "$work/bench.yml"
+            q_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
+            q_mbs+=("$(awk -v b="$(bytes "$kind")" -v s="$SECS" 'BEGIN{printf "%.1f", b/s/1e6}')")
+            q_rss+=("$((RSS_KB / 1024))")
+          fi
+        done
       done
+      local qr lr qm ratio
+      qr=$(printf '%s\n' "${q_rate[@]}" | median)
+      lr=$(printf '%s\n' "${l_rate[@]}" | median)
+      qm=$(printf '%s\n' "${q_rss[@]}" | median)
+      ratio=$(awk -v a="$qr" -v b="$lr" 'BEGIN{printf "%.2f", a/b}')
+      printf '%-10s %-9s %-23s %14.0f %9s %7s MiB %14.0f %9s %7s MiB %7s\n' "$kind" "$rows" \
+        "$mode" "$qr" "$(printf '%s\n' "${q_mbs[@]}" | median)" "$qm" "$lr" \
+        "$(printf '%s\n' "${l_mbs[@]}" | median)" "$(printf '%s\n' "${l_rss[@]}" | median)" "$ratio"
+      echo "           quarry rows/s per run: ${q_rate[*]}; loop: ${l_rate[*]}; quarry RSS MiB: ${q_rss[*]}"
+      rss_by["$kind/$mode/$rows"]=$qm
+      if awk -v r="$ratio" 'BEGIN{exit !(r < 0.8)}'; then
+        echo "           MISS: ratio $ratio < 0.8"; status=1
+      fi
+      if (( qm >= limit )); then echo "           MISS: peak RSS ${qm} MiB >= ${limit} MiB"; status=1; fi
     done
-    qr=$(printf '%s\n' "${q_rate[@]}" | median)
-    lr=$(printf '%s\n' "${l_rate[@]}" | median)
-    qm=$(printf '%s\n' "${q_rss[@]}" | median)
-    ratio=$(awk -v a="$qr" -v b="$lr" 'BEGIN{printf "%.2f", a/b}')
-    printf '%-9s %-23s %14.0f %9s %7s MiB %14.0f %9s %7s MiB %7s\n' "$rows" "$mode" "$qr" \
-      "$(printf '%s\n' "${q_mbs[@]}" | median)" "$qm" "$lr" \
-      "$(printf '%s\n' "${l_mbs[@]}" | median)" "$(printf '%s\n' "${l_rss[@]}" | median)" "$ratio"
-    echo "          quarry rows/s per run: ${q_rate[*]}; loop: ${l_rate[*]}; quarry RSS MiB: ${q_rss[*]}"
-    rss_by_rows["$rows/$mode"]=$qm
-    if awk -v r="$ratio" 'BEGIN{exit !(r < 0.8)}'; then
-      echo "          MISS: ratio $ratio < 0.8"; status=1
-    fi
-    if (( qm >= 200 )); then echo "          MISS: peak RSS ${qm} MiB >= 200 MiB"; status=1; fi
   done
-done
-echo "peak RSS by rows (MiB, median): $(for k in "${!rss_by_rows[@]}"; do printf '%s=%s ' "$k" "${rss_by_rows[$k]}"; done)"
+}
+
+run_plan sqlite "$plan" 200
+if [[ -n "$pg_plan" ]]; then
+  pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/quarry-bench-pg.XXXXXX")
+  PG_DSN=$("$root/scripts/pg-test-server" start "$pg_dir" | tail -n 1)
+  export PG_DSN
+  run_plan postgresql "$pg_plan" 256
+fi
+
 # Memory must not grow with the table: compare each mode's largest run with its smallest.
-for mode in overwrite-delete-stale overwrite append; do
+for key in "${!rss_by[@]}"; do
+  prefix=${key%/*}
   small="" large=""
-  for key in "${!rss_by_rows[@]}"; do
-    [[ "${key#*/}" == "$mode" ]] || continue
-    r=${key%%/*}
+  for k in "${!rss_by[@]}"; do
+    [[ "${k%/*}" == "$prefix" ]] || continue
+    r=${k##*/}
     if [[ -z "$small" ]] || (( r < small )); then small=$r; fi
     if [[ -z "$large" ]] || (( r > large )); then large=$r; fi
   done
-  if [[ -n "$small" && "$small" != "$large" ]]; then
-    a=${rss_by_rows["$small/$mode"]} b=${rss_by_rows["$large/$mode"]}
-    if (( b > a + a / 10 + 8 )); then
-      echo "MISS: $mode peak RSS grows with rows: ${a} MiB at $small, ${b} MiB at $large"; status=1
-    else
-      echo "flat: $mode peak RSS ${a} MiB at $small rows, ${b} MiB at $large rows"
-    fi
+  [[ "$small" != "$large" && "${key##*/}" == "$large" ]] || continue
+  a=${rss_by["$prefix/$small"]} b=${rss_by["$prefix/$large"]}
+  if (( b > a + a / 10 + 8 )); then
+    echo "MISS: $prefix peak RSS grows with rows: ${a} MiB at $small, ${b} MiB at $large"; status=1
+  else
+    echo "flat: $prefix peak RSS ${a} MiB at $small rows, ${b} MiB at $large rows"
   fi
 done
 exit $status

@@ -5,7 +5,8 @@
 
 namespace quarry::plugins {
 
-// Sources: test, sqlite. Destinations: sqlite, test (SQLite with fault injection).
+// Sources: test, sqlite, postgresql. Destinations: sqlite, test (SQLite with fault
+// injection), postgresql.
 void RegisterBuiltinPlugins(plugin::PluginRegistry& registry);
 
 }  // namespace quarry::plugins
