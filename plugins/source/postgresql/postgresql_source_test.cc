@@ -393,6 +393,47 @@ TEST(PostgresqlSourceTest, DoubleCursorIsSavedExactly) {
             (std::vector<std::string>{"2", "checkpoint 0.30000000000000004"}));
 }
 
+// The cursor is selected as text too; ordering and bounds still use the column's own type.
+TEST(PostgresqlSourceTest, NumericCursorOrdersAsANumber) {
+  FreshSchema("pgsrc_num");
+  Sql("CREATE TABLE pgsrc_num.p (id int PRIMARY KEY, price numeric);"
+      "INSERT INTO pgsrc_num.p VALUES (1, 100), (2, 9.5), (3, 10), (4, 10.00), (5, 1e3)");
+  const auto spec = Spec(
+      {{"schemas", {"pgsrc_num"}}, {"chunk_size", 1}, {"incremental", {{"pgsrc_num.p", "price"}}}});
+  CollectingSink sink;
+  ASSERT_TRUE(SyncAll(spec, sink).ok());
+  EXPECT_TRUE(sink.errors.empty()) << sink.errors[0];
+  EXPECT_EQ(sink.Brief("pgsrc_num_p", "id"),
+            (std::vector<std::string>{"2", "checkpoint 9.5", "3", "4", "checkpoint 10.00", "1",
+                                      "checkpoint 100", "5", "checkpoint 1000"}));
+  CollectingSink next;
+  ASSERT_TRUE(SyncAll(spec, next, {{"pgsrc_num_p", "10"}}).ok());
+  EXPECT_EQ(next.Brief("pgsrc_num_p", "id"),
+            (std::vector<std::string>{"1", "checkpoint 100", "5", "checkpoint 1000"}));
+}
+
+TEST(PostgresqlSourceTest, PartitionedTablesAndMaterializedViewsAreRead) {
+  FreshSchema("pgsrc_part");
+  Sql(R"(
+    CREATE TABLE pgsrc_part.m (id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+    CREATE TABLE pgsrc_part.m_2023 PARTITION OF pgsrc_part.m
+      FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+    CREATE TABLE pgsrc_part.m_2024 PARTITION OF pgsrc_part.m
+      FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+    INSERT INTO pgsrc_part.m VALUES (1, '2023-05-01'), (2, '2024-05-01'), (3, '2024-06-01');
+    CREATE MATERIALIZED VIEW pgsrc_part.mv AS SELECT count(*) AS n FROM pgsrc_part.m;
+  )");
+  CollectingSink sink;
+  ASSERT_TRUE(
+      SyncAll(Spec({{"schemas", {"pgsrc_part"}}, {"incremental", {{"pgsrc_part.m", "at"}}}}), sink)
+          .ok());
+  EXPECT_TRUE(sink.errors.empty()) << sink.errors[0];
+  EXPECT_EQ(sink.Brief("pgsrc_part_m", "id"),
+            (std::vector<std::string>{"1", "2", "3", "checkpoint 2024-06-01"}));
+  EXPECT_EQ(sink.rows["pgsrc_part_mv"], std::vector<std::string>{Json(R"({"n":3})")});
+  EXPECT_TRUE(sink.rows["pgsrc_part_m_2023"].empty());
+}
+
 // Every chunk of an incremental table, and every other table, reads the snapshot the sync
 // started with: rows written meanwhile wait for the next run.
 TEST(PostgresqlSourceTest, SyncReadsOneSnapshotWhileTheDatabaseChanges) {
@@ -424,6 +465,32 @@ TEST(PostgresqlSourceTest, SyncReadsOneSnapshotWhileTheDatabaseChanges) {
   EXPECT_EQ(next.Brief("pgsrc_snap_a_inc", "id"),
             (std::vector<std::string>{"6", "3", "checkpoint 10"}));
   EXPECT_EQ(next.rows["pgsrc_snap_z_full"].size(), 3u);
+}
+
+// A connection lost mid-sync fails the table with the server's reason; no checkpoint follows
+// the rows read before.
+TEST(PostgresqlSourceTest, LostConnectionFailsTheTableAfterItsLastCheckpoint) {
+  FreshSchema("pgsrc_kill");
+  Sql("CREATE TABLE pgsrc_kill.t (id int PRIMARY KEY);"
+      "INSERT INTO pgsrc_kill.t SELECT generate_series(1, 10)");
+  CollectingSink sink;
+  sink.on_checkpoint = [&](const message::Checkpoint& cp) {
+    if (cp.value != "3") return;
+    Sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+        "AND query LIKE '%pgsrc\\_kill%'");
+  };
+  Status st = SyncAll(Spec({{"schemas", {"pgsrc_kill"}},
+                            {"chunk_size", 3},
+                            {"incremental", {{"pgsrc_kill.t", "id"}}}}),
+                      sink);
+  // The coordinating connection (it discovered the schema) is gone too: the sync fails.
+  EXPECT_TRUE(st.message().starts_with("postgresql source: end snapshot: ")) << st.message();
+  ASSERT_EQ(sink.errors.size(), 1u);
+  EXPECT_TRUE(sink.errors[0].starts_with(
+      "pgsrc_kill_t: postgresql source: table pgsrc_kill_t: find chunk: "))
+      << sink.errors[0];
+  EXPECT_EQ(sink.Brief("pgsrc_kill_t", "id"),
+            (std::vector<std::string>{"1", "2", "3", "checkpoint 3"}));
 }
 
 TEST(PostgresqlSourceTest, ManyRowsComeInChunksOfTheDefaultSize) {
