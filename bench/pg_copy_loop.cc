@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   PGconn* conn = PQconnectdb(argv[1]);
   if (PQstatus(conn) != CONNECTION_OK) Die(conn, "connect");
+  Exec(conn, "SET client_min_messages = warning");
   Exec(conn, "DROP TABLE IF EXISTS \"test_inventory\"");
   Exec(conn, std::string(R"(CREATE TABLE "test_inventory" ()"
                          R"("_cq_source_name" text, "_cq_sync_time" timestamp, "_cq_id" uuid NOT NULL, )"
@@ -115,7 +116,9 @@ int main(int argc, char** argv) {
   static const char kHeader[] = "PGCOPY\n\377\r\n\0";
   for (int64_t n = 0; n < rows;) {
     Exec(conn, "BEGIN");
-    Exec(conn, "COPY \"test_inventory\" FROM STDIN (FORMAT binary)");
+    PGresult* copy = PQexec(conn, "COPY \"test_inventory\" FROM STDIN (FORMAT binary)");
+    if (PQresultStatus(copy) != PGRES_COPY_IN) Die(conn, "copy");
+    PQclear(copy);
     data.assign(kHeader, 11);
     Tuple t(&data);
     t.Put32(0);

@@ -52,7 +52,8 @@ bytes() {
 
 reset_target() {
   if [[ $1 == sqlite ]]; then rm -f "$work"/b.db*; else
-    psql "$PG_DSN" -qAtc "drop table if exists test_inventory; drop table if exists quarry_state" >/dev/null; fi
+    PGOPTIONS='-c client_min_messages=warning' psql "$PG_DSN" -qAtc \
+      "drop table if exists test_inventory; drop table if exists quarry_state" >/dev/null; fi
 }
 
 config() {  # config KIND ROWS MODE: the Quarry config for one measurement
