@@ -57,12 +57,12 @@ json_field() {
   sqlite3 :memory: "select json_extract(readfile('$WORK/last.json'), '$2')"
 }
 
-# pg_database: a fresh PostgreSQL database for this case on the shared test server (pg_* cases);
-# exports PG_DSN (a libpq key/value string) for configs to use as ${PG_DSN}.
+# pg_database [SUFFIX]: a fresh PostgreSQL database for this case on the shared test server
+# (pg_* cases); exports PG_DSN (a libpq key/value string) for configs to use as ${PG_DSN}.
 pg_database() {
   local server name
   server=$(cat "$PG_E2E_DIR/dsn") || { echo "no PostgreSQL test server" >&2; exit 1; }
-  name="e2e_$(basename "$PWD")_$$"
+  name="e2e_$(basename "$PWD")_$$${1:+_$1}"
   psql "$server" -qAtc "drop database if exists $name" -c "create database $name" >/dev/null || exit 1
   export PG_DSN="${server/dbname=postgres/dbname=$name}"
 }
