@@ -1184,7 +1184,7 @@ bool AppendText(types::ArrayBuilder& b, std::string_view v) {
       return true;
     }
     case TypeId::kList:
-      return false;
+      return types::AppendJsonText(b, v).ok();
   }
   return false;
 }
@@ -1195,20 +1195,20 @@ Status PostgresqlDestination::Read(const schema::Table& table,
   QUARRY_ASSIGN_OR_RETURN(auto existing, ExistingColumns(table.name));
   if (!existing) return Status::OK();
   std::vector<std::string> names;
+  std::string select;  // lists come back as JSON arrays, which every element type can parse
   for (const auto& c : table.columns) {
-    if (c.type->id() == TypeId::kList) {
-      return Status::Internal(fmt::format("table {}: column {}: reading {} is not supported",
-                                          table.name, c.name, c.type->ToString()));
-    }
     names.push_back(c.name);
+    if (!select.empty()) select += ", ";
+    select += c.type->id() == TypeId::kList ? fmt::format("to_json({})::text", Quote(c.name))
+                                            : Quote(c.name);
   }
   const std::string what = fmt::format("table {}: read", table.name);
   // A cursor keeps memory bounded by one FETCH, whatever the table's size.
   QUARRY_RETURN_NOT_OK(Exec("BEGIN READ ONLY", what));
   auto run = [&]() -> Status {
     QUARRY_RETURN_NOT_OK(
-        Exec(fmt::format("DECLARE quarry_read NO SCROLL CURSOR FOR SELECT {} FROM {}",
-                         QuoteList(names), Qualified(table.name)),
+        Exec(fmt::format("DECLARE quarry_read NO SCROLL CURSOR FOR SELECT {} FROM {}", select,
+                         Qualified(table.name)),
              what));
     types::RecordBatchBuilder builder(table.arrow_schema);
     int64_t row = 0;
