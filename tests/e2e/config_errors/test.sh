@@ -14,7 +14,7 @@ check missing_destination.yml 'missing_destination.yml:6:18: source "test": dest
 check pattern_matches_nothing.yml 'pattern_matches_nothing.yml:5:3: source "test": tables: pattern "nope_*" matches no table (tables: test_some_table, test_sub_table, test_testdata_table, test_inventory, test_events)'
 check unknown_spec_option.yml 'unknown_spec_option.yml:8:5: source "test": spec.num_rowz: unknown option (known options: concurrency, fail_immediately, new_events_per_run, num_clients, num_events, num_rows, num_sub_cols, num_sub_rows, required_env, seed)'
 check missing_env.yml 'missing_env.yml:8:15: environment variable "QUARRY_E2E_UNSET_VARIABLE" is not set'
-check unknown_plugin.yml 'unknown_plugin.yml:4:3: source "test": path: unknown source plugin "cloudquery/aws" (available: sqlite, test)'
+check unknown_plugin.yml 'unknown_plugin.yml:4:3: source "test": path: unknown source plugin "cloudquery/aws" (available: postgresql, sqlite, test)'
 check bad_write_mode.yml 'bad_write_mode.yml:14:3: destination "sqlite": write_mode: unknown write_mode "upsert-maybe" (use overwrite-delete-stale, overwrite, append)'
 check invalid_yaml.yml 'invalid_yaml.yml:6:3: invalid YAML'
 check no_destination.yml 'no_destination.yml: at least one source and one destination are required'
