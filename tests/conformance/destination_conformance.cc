@@ -151,6 +151,21 @@ TEST_P(DestinationConformance, UpsertsByPrimaryKey) {
                                       R"({"id":3,"value":"c"})"}));
 }
 
+TEST_P(DestinationConformance, UpsertHandlesAConflictMidBatchAndRepeatedKeys) {
+  auto d = Open(WriteMode::kOverwrite);
+  auto t = SimpleTable("conf_upsert_mid");
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Rows(t, R"([{"id":1,"value":"a"}])")}));
+  // New keys first, then an existing one, and a key twice: the last row of a key wins.
+  ASSERT_OK(d->Write(*t, {Rows(t, R"([{"id":5,"value":"x"},{"id":6,"value":"y"},)"
+                                  R"({"id":1,"value":"b"},{"id":5,"value":"z"}])",
+                               kSyncTime2)}));
+  ASSERT_OK(d->Write(*t, {Rows(t, R"([{"id":7,"value":"n"}])", kSyncTime2)}));
+  EXPECT_EQ(ReadBack(*d, *t, {"id", "value"}),
+            (std::vector<std::string>{R"({"id":1,"value":"b"})", R"({"id":5,"value":"z"})",
+                                      R"({"id":6,"value":"y"})", R"({"id":7,"value":"n"})"}));
+}
+
 TEST_P(DestinationConformance, AppendKeepsEveryRow) {
   auto d = Open(WriteMode::kAppend);
   auto t = SimpleTable("conf_append");

@@ -544,6 +544,8 @@ PGconn* Connect(const std::string& conninfo) {
 // What Write needs for one table, rebuilt when the table's columns change.
 struct TableInfo {
   std::string name;
+  // A direct COPY into the table hit an existing key in this session: upsert through staging.
+  bool had_conflict = false;
   std::string qualified;  // "schema"."table"
   std::vector<std::string> names;
   std::vector<types::TypePtr> types;
@@ -613,6 +615,8 @@ class PostgresqlDestination final : public plugin::DestinationPlugin {
                 const std::string& target, std::string_view relname);
   // Turns the error of a COPY into "table t: column c, row r: …" when the server says where.
   Status CopyError(const TableInfo& info, const PGresult* res, std::string_view relname) const;
+  // Whether the last failed COPY failed on a unique key (SQLSTATE 23505).
+  bool copy_unique_violation_ = false;
 
   std::string conninfo_;
   std::string schema_ = "public";
@@ -970,6 +974,20 @@ Status PostgresqlDestination::WriteAll(const std::vector<plugin::TableWrite>& wr
 Status PostgresqlDestination::WriteTable(TableInfo& info,
                                          const std::vector<types::RecordBatchPtr>& batches) {
   if (info.keys.empty()) return CopyIn(info, batches, info.qualified, info.name);
+  // Rows to upsert are often all new (a first sync, the new rows of an incremental one): try the
+  // bulk path itself, a COPY into the table under a savepoint. A key that exists stops it at
+  // that row; then the batch goes through staging. After one conflict the table goes straight
+  // to staging for the rest of the session.
+  if (!info.had_conflict) {
+    const std::string what = fmt::format("table {}: copy", info.name);
+    QUARRY_RETURN_NOT_OK(Exec("SAVEPOINT quarry_direct", what));
+    copy_unique_violation_ = false;
+    Status direct = CopyIn(info, batches, info.qualified, info.name);
+    if (direct.ok()) return Exec("RELEASE SAVEPOINT quarry_direct", what);
+    if (!copy_unique_violation_) return direct;
+    info.had_conflict = true;
+    QUARRY_RETURN_NOT_OK(Exec("ROLLBACK TO SAVEPOINT quarry_direct", what));
+  }
   const std::string stage_name = fmt::format("quarry_stage_{}", ++stage_counter_);
   const std::string stage = "pg_temp." + Quote(stage_name);
   QUARRY_RETURN_NOT_OK(
@@ -1048,6 +1066,8 @@ Status PostgresqlDestination::CopyIn(TableInfo& info,
   if (end != 1 && res == nullptr) {
     st = Error(what);
   } else if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
+    const char* sqlstate = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
+    copy_unique_violation_ = sqlstate != nullptr && std::strcmp(sqlstate, "23505") == 0;
     st = CopyError(info, res.get(), relname);
   }
   // Drain: the COPY's results end with a null.
