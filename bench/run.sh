@@ -16,6 +16,9 @@
 #                       BENCH_PLAN="10000000:overwrite-delete-stale")
 #        BENCH_PG_PLAN  PostgreSQL items, same form (default "1000000:append,overwrite-delete-stale";
 #                       empty: skip PostgreSQL)
+#        BENCH_PGPG     PostgreSQL → PostgreSQL: "ROWS:TABLES" (default "6000000:22", ~1 GB; the
+#                       target is under 2 minutes), next to psql's binary COPY TO | COPY FROM
+#                       per table; empty: skip
 #        BENCH_RUNS     runs per measurement (default 3; the median is reported)
 # Targets: ratio >= 0.8; SQLite peak RSS < 200 MiB, PostgreSQL < 256 MiB; flat as rows grow.
 set -euo pipefail
@@ -26,6 +29,7 @@ sqlite_loop="$build/bench/sqlite_plain_loop"
 pg_loop="$build/bench/pg_copy_loop"
 plan=${BENCH_PLAN-"1000000:overwrite-delete-stale,append 10000000:append"}
 pg_plan=${BENCH_PG_PLAN-"1000000:append,overwrite-delete-stale"}
+pgpg=${BENCH_PGPG-"6000000:22"}
 runs=${BENCH_RUNS:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/quarry-bench.XXXXXX")
 pg_dir=""
@@ -134,12 +138,85 @@ run_plan() {  # run_plan KIND PLAN RSS_LIMIT_MIB
 }
 
 run_plan sqlite "$plan" 200
-if [[ -n "$pg_plan" ]]; then
+if [[ -n "$pg_plan" || -n "$pgpg" ]]; then
   pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/quarry-bench-pg.XXXXXX")
   PG_DSN=$("$root/scripts/pg-test-server" start "$pg_dir" | tail -n 1)
   export PG_DSN
-  run_plan postgresql "$pg_plan" 256
 fi
+[[ -n "$pg_plan" ]] && run_plan postgresql "$pg_plan" 256
+
+# PostgreSQL → PostgreSQL: TABLES tables holding ROWS rows in all, copied by Quarry (postgresql
+# source → postgresql destination) and by psql's binary COPY pipes, table by table.
+pgpg_run() {
+  local total=${1%%:*} tables=${1#*:} per i src dst sql
+  per=$(( total / tables ))
+  src="${PG_DSN/dbname=postgres/dbname=bench_src}"
+  dst="${PG_DSN/dbname=postgres/dbname=bench_dst}"
+  export PGOPTIONS='-c client_min_messages=warning'
+  psql "$PG_DSN" -qAtc "drop database if exists bench_src" -c "create database bench_src" >/dev/null
+  for ((i = 1; i <= tables; i++)); do
+    sql+="create table t$i (id bigint primary key, account text, region text, arn text, name text,
+      created timestamptz, updated timestamptz, tags jsonb, public boolean, size bigint,
+      cost double precision);
+    insert into t$i select g, (100000000000 + g % 5000)::text, 'region-' || (g % 8),
+      'arn:aws:ec2:region-' || (g % 8) || ':instance/i-' || md5(g::text), 'name-' || g,
+      timestamptz '2024-01-01' + g * interval '1 second', now(),
+      jsonb_build_object('team', 'team-' || (g % 6), 'env', 'prod'), g % 7 = 0, g * 1000,
+      g / 100.0 from generate_series(1, $per) g;"
+  done
+  echo "pg→pg: loading $tables tables × $per rows into the source database…"
+  psql "$src" -qAt -c "$sql" >/dev/null
+  psql "$src" -qAtc "vacuum analyze" >/dev/null
+  local bytes
+  bytes=$(psql "$src" -qAtc "select sum(pg_total_relation_size(c.oid)) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind = 'r'")
+  cat >"$work/pgpg.yml" <<YAML
+kind: source
+spec:
+  name: bench
+  path: postgresql
+  tables: ["*"]
+  destinations: [dest]
+  spec:
+    connection_string: "$src"
+---
+kind: destination
+spec:
+  name: dest
+  path: postgresql
+  spec:
+    connection_string: "$dst"
+YAML
+  local q_secs=() q_rss=() l_secs=() r
+  for ((r = 0; r < runs; r++)); do
+    psql "$PG_DSN" -qAtc "drop database if exists bench_dst" -c "create database bench_dst" >/dev/null
+    measure "$quarry" sync --no-progress "$work/pgpg.yml"
+    q_secs+=("$SECS")
+    q_rss+=("$((RSS_KB / 1024))")
+    psql "$PG_DSN" -qAtc "drop database if exists bench_dst" -c "create database bench_dst" >/dev/null
+    pg_dump -s "$src" | psql "$dst" -qAt >/dev/null
+    local start end
+    start=$(date +%s.%N)
+    for ((i = 1; i <= tables; i++)); do
+      psql "$src" -qAtc "\copy t$i to stdout with (format binary)" |
+        psql "$dst" -qAtc "\copy t$i from stdin with (format binary)" >/dev/null
+    done
+    end=$(date +%s.%N)
+    l_secs+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b-a}')")
+  done
+  local qs ls
+  qs=$(printf '%s
+' "${q_secs[@]}" | median)
+  ls=$(printf '%s
+' "${l_secs[@]}" | median)
+  printf '%-10s %-9s %-23s %14.0f %9.1f %7s MiB %14.0f %9.1f %7s     %7s
+' pg→pg "$total"     "$tables tables" "$(awk -v r="$total" -v s="$qs" 'BEGIN{print r/s}')"     "$(awk -v b="$bytes" -v s="$qs" 'BEGIN{print b/s/1e6}')"     "$(printf '%s
+' "${q_rss[@]}" | median)" "$(awk -v r="$total" -v s="$ls" 'BEGIN{print r/s}')"     "$(awk -v b="$bytes" -v s="$ls" 'BEGIN{print b/s/1e6}')" "-"     "$(awk -v a="$ls" -v b="$qs" 'BEGIN{printf "%.2f", a/b}')"
+  echo "           source $((bytes / 1000000)) MB; quarry seconds per run: ${q_secs[*]}; psql COPY pipes: ${l_secs[*]}"
+  if awk -v s="$qs" 'BEGIN{exit !(s >= 120)}'; then echo "           MISS: ${qs}s >= 120s"; status=1; fi
+  if (( $(printf '%s
+' "${q_rss[@]}" | median) >= 256 )); then echo "           MISS: peak RSS >= 256 MiB"; status=1; fi
+}
+[[ -n "$pgpg" ]] && pgpg_run "$pgpg"
 
 # Memory must not grow with the table: compare each mode's largest run with its smallest.
 for key in "${!rss_by[@]}"; do
