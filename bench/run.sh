@@ -14,7 +14,8 @@
 #                       upsert modes at 10M rows take ~10 minutes a run on 2 cores because random
 #                       primary keys make SQLite's index writes dominate — opt in with
 #                       BENCH_PLAN="10000000:overwrite-delete-stale")
-#        BENCH_PG_PLAN  PostgreSQL items, same form (default "1000000:append,overwrite-delete-stale";
+#        BENCH_PG_PLAN  PostgreSQL items, same form (default
+#                       "1000000:append,overwrite-delete-stale 5000000:append";
 #                       empty: skip PostgreSQL)
 #        BENCH_PGPG     PostgreSQL → PostgreSQL: "ROWS:TABLES" (default "6000000:22", ~1 GB; the
 #                       target is under 2 minutes), next to psql's binary COPY TO | COPY FROM
@@ -28,7 +29,7 @@ quarry="$build/src/quarry/cli/quarry"
 sqlite_loop="$build/bench/sqlite_plain_loop"
 pg_loop="$build/bench/pg_copy_loop"
 plan=${BENCH_PLAN-"1000000:overwrite-delete-stale,append 10000000:append"}
-pg_plan=${BENCH_PG_PLAN-"1000000:append,overwrite-delete-stale"}
+pg_plan=${BENCH_PG_PLAN-"1000000:append,overwrite-delete-stale 5000000:append"}
 pgpg=${BENCH_PGPG-"6000000:22"}
 runs=${BENCH_RUNS:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/quarry-bench.XXXXXX")

@@ -733,6 +733,7 @@ class PostgresqlSource : public plugin::SourcePlugin {
     for (const auto& info : infos) {
       schema::Table t;
       t.name = info.name;
+      t.qualified_name = info.Display();  // patterns may say "schema.table"
       auto inc = incremental.find(info.name);
       t.is_incremental = inc != incremental.end();
       for (const auto& ci : info.columns) {

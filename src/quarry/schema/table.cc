@@ -122,18 +122,23 @@ std::vector<TablePtr> Flatten(const std::vector<TablePtr>& tree) {
 
 namespace {
 
-bool MatchesAny(const std::vector<std::string>& patterns, std::string_view name) {
+bool Matches(std::string_view pattern, const Table& t) {
+  return GlobMatch(pattern, t.name) ||
+         (!t.qualified_name.empty() && GlobMatch(pattern, t.qualified_name));
+}
+
+bool MatchesAny(const std::vector<std::string>& patterns, const Table& t) {
   for (const auto& p : patterns) {
-    if (GlobMatch(p, name)) return true;
+    if (Matches(p, t)) return true;
   }
   return false;
 }
 
 // Returns the selected copy of `t`, or nullptr when neither it nor a descendant is selected.
 TablePtr SelectTree(const Table& t, const TableSelection& sel, bool parent_selected) {
-  if (MatchesAny(sel.skip_tables, t.name)) return nullptr;
+  if (MatchesAny(sel.skip_tables, t)) return nullptr;
   const bool selected =
-      MatchesAny(sel.tables, t.name) || (parent_selected && !sel.skip_dependent_tables);
+      MatchesAny(sel.tables, t) || (parent_selected && !sel.skip_dependent_tables);
   std::vector<TablePtr> children;
   for (const auto& c : t.relations) {
     if (auto kept = SelectTree(*c, sel, selected)) children.push_back(std::move(kept));
@@ -155,7 +160,7 @@ Result<std::vector<TablePtr>> SelectTables(const std::vector<TablePtr>& tree,
   auto check = [&](const std::vector<std::string>& patterns, std::string_view key) -> Status {
     for (const auto& p : patterns) {
       bool hit = false;
-      for (const auto& t : all) hit = hit || GlobMatch(p, t->name);
+      for (const auto& t : all) hit = hit || Matches(p, *t);
       if (!hit) {
         std::string names;
         for (const auto& t : all) names += (names.empty() ? "" : ", ") + t->name;

@@ -40,6 +40,9 @@ struct Table {
   std::vector<Column> columns;
   std::vector<TablePtr> relations;  // child tables, resolved once per row of this table
   std::string parent;               // name of the parent table, empty for top-level tables
+  // Another name `tables`/`skip_tables` patterns match, e.g. "sales.orders" for the PostgreSQL
+  // table that Quarry names sales_orders. Empty: patterns match `name` only.
+  std::string qualified_name;
   bool is_incremental = false;
   // The Arrow schema of a record of this table (set by WithCqColumns / Finalize).
   types::SchemaPtr arrow_schema;

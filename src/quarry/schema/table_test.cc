@@ -55,6 +55,17 @@ TEST(SelectTablesTest, PatternMatchingNothingIsAnError) {
             std::string::npos);
 }
 
+TEST(SelectTablesTest, PatternsAlsoMatchTheQualifiedName) {
+  Table orders{"sales_orders", "", "", {{"id", types::int64()}}};
+  orders.qualified_name = "sales.orders";
+  Table users{"users", "", "", {{"id", types::int64()}}};
+  users.qualified_name = "public.users";
+  std::vector<TablePtr> tree{*Finalize(orders), *Finalize(users)};
+  EXPECT_EQ(Names(SelectTables(tree, {{"sales.*"}, {}, true})), "sales_orders");
+  EXPECT_EQ(Names(SelectTables(tree, {{"*"}, {"public.users"}, true})), "sales_orders");
+  EXPECT_EQ(Names(SelectTables(tree, {{"sales_orders", "users"}, {}, true})), "sales_orders,users");
+}
+
 TEST(TableTest, CqColumnsArePrependedAndCqIdIsKeyWhenTableHasNone) {
   auto tree = Tree();
   TablePtr with = WithCqColumns(*tree[1]);

@@ -1,5 +1,6 @@
 # PostgreSQL → PostgreSQL and PostgreSQL → SQLite in one run: every column type maps and
-# round-trips; `orders` is incremental by id (cursor kept in the destination PostgreSQL).
+# round-trips; `orders` is incremental by id (cursor kept in the destination PostgreSQL); table
+# patterns may name `schema.table`.
 source "$E2E_LIB"
 pg_database source
 export SRC_DSN=$PG_DSN
@@ -14,6 +15,11 @@ insert into customers values
   (2, 'Bo', null, null, null, null, null, null, null, null, null, null, null, null, null);
 create table orders (id bigint primary key, customer_id bigint, amount double precision, note text);
 insert into orders select i, 1 + i % 2, i * 1.5, 'order ' || i from generate_series(1, 2000) i;
+create table audit (id bigint primary key);
+create schema sales;
+create table sales.invoices (id bigint primary key, total numeric);
+insert into sales.invoices values (1, 9.99), (2, 19.99);
+create table sales.drafts (id bigint primary key);
 SQL
 run sync config.yml --summary-location "$WORK/summary.jsonl"
 expect_status 0
@@ -24,6 +30,10 @@ expect_pg "select count(*), sum(amount) from orders" "2000|3001500"
 expect_sql "$DB" "select name, vip, joined, balance, json_extract(meta, '\$.k[1]'), uid, hex(avatar), seen from customers where id = 1" \
   "Ada|1|2026-01-02|1234.50|2|0f8fad5b-d9cb-469f-a165-70867728950e|00FF|2026-11-25 10:00:00.000000"
 expect_sql "$DB" "select count(*) from orders" "2000"
+# Patterns match schema.table: sales.invoices came (as sales_invoices), sales.drafts and the
+# skipped public.audit did not.
+expect_pg "select count(*) from sales_invoices" "2"
+expect_pg "select count(*) from information_schema.tables where table_name in ('sales_drafts', 'audit', 'drafts')" "0"
 # New orders arrive: only they are fetched, into both destinations.
 psql "$SRC_DSN" -qAtc "insert into orders select i, 1, i, 'late' from generate_series(2001, 2150) i" >/dev/null
 run sync config.yml --summary-location "$WORK/summary.jsonl"
