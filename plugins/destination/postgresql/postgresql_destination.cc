@@ -19,12 +19,16 @@
 #include <string_view>
 #include <vector>
 
+#include "plugins/common/sql_text.h"
 #include "quarry/base/time.h"
 #include "quarry/schema/diff.h"
 #include "quarry/types/json.h"
 
 namespace quarry::plugins {
 namespace {
+
+using sql::Quote;
+using sql::QuoteList;
 
 using config::MigrateMode;
 using config::PkMode;
@@ -66,28 +70,6 @@ constexpr size_t kMaxIdentifier = 63;
 // First key of the transaction-level advisory lock that serialises migrations of one schema
 // ("QRRY"); the second is hashtext(schema).
 constexpr int32_t kMigrateLockClass = 0x51525259;
-
-std::string Quote(std::string_view id) {
-  std::string s;
-  s.reserve(id.size() + 2);
-  s.push_back('"');
-  for (char c : id) {
-    if (c == '"') s.push_back('"');
-    s.push_back(c);
-  }
-  s.push_back('"');
-  return s;
-}
-
-std::string QuoteList(const std::vector<std::string>& names, std::string_view prefix = "") {
-  std::string s;
-  for (const auto& n : names) {
-    if (!s.empty()) s += ", ";
-    s += prefix;
-    s += Quote(n);
-  }
-  return s;
-}
 
 // A list of lists has no PostgreSQL array type (arrays are rectangular): it is stored as JSON
 // text.

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plugins/common/sql_text.h"
 #include "plugins/common/sqlite_path.h"
 #include "quarry/base/time.h"
 #include "quarry/base/uuid.h"
@@ -29,6 +30,9 @@
 
 namespace quarry::plugins {
 namespace {
+
+using sql::Quote;
+using sql::QuoteList;
 
 using config::MigrateMode;
 using config::PkMode;
@@ -50,27 +54,6 @@ constexpr int kSlot = 40;
 
 // Bound with SQLITE_STATIC in place of a null pointer, which SQLite would store as NULL.
 constexpr char kEmpty[] = "";
-
-std::string Quote(std::string_view id) {
-  std::string s;
-  s.reserve(id.size() + 2);
-  s.push_back('"');
-  for (char c : id) {
-    if (c == '"') s.push_back('"');
-    s.push_back(c);
-  }
-  s.push_back('"');
-  return s;
-}
-
-std::string QuoteList(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) {
-    if (!s.empty()) s += ", ";
-    s += Quote(n);
-  }
-  return s;
-}
 
 std::string_view SqliteType(const types::DataType& t) {
   if (t.is_integer()) return "integer";

@@ -17,11 +17,16 @@
 #include <utility>
 #include <vector>
 
+#include "plugins/common/sql_text.h"
 #include "quarry/plugin/spec_reader.h"
 #include "quarry/scheduler/scheduler.h"
 
 namespace quarry::plugins {
 namespace {
+
+using sql::Quote;
+using sql::Literal;
+using sql::Join;
 
 using scheduler::ResolveContext;
 using scheduler::RowWriter;
@@ -78,36 +83,6 @@ Status Exec(PGconn* conn, const std::string& sql, std::string_view what) {
   const auto st = PQresultStatus(r.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return PgError(conn, what);
   return Status::OK();
-}
-
-std::string Quote(std::string_view id) {
-  std::string s = "\"";
-  for (char c : id) {
-    if (c == '"') s.push_back('"');
-    s.push_back(c);
-  }
-  s.push_back('"');
-  return s;
-}
-
-// A '…' literal; standard_conforming_strings is on for every connection of this plugin.
-std::string Literal(std::string_view v) {
-  std::string s = "'";
-  for (char c : v) {
-    if (c == '\'') s.push_back('\'');
-    s.push_back(c);
-  }
-  s.push_back('\'');
-  return s;
-}
-
-std::string Join(const std::vector<std::string>& parts, std::string_view sep = ", ") {
-  std::string s;
-  for (const auto& p : parts) {
-    if (!s.empty()) s += sep;
-    s += p;
-  }
-  return s;
 }
 
 // The names schema::Finalize accepts.

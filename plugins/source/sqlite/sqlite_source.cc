@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plugins/common/sql_text.h"
 #include "plugins/common/sqlite_path.h"
 #include "quarry/base/time.h"
 #include "quarry/plugin/spec_reader.h"
@@ -23,6 +24,9 @@
 
 namespace quarry::plugins {
 namespace {
+
+using sql::Quote;
+using sql::Join;
 
 using scheduler::ResolveContext;
 using scheduler::RowWriter;
@@ -79,25 +83,6 @@ Result<Stmt> Prepare(sqlite3* db, std::string_view path, const std::string& sql,
     return SqliteError(db, path, what);
   }
   return Result<Stmt>(Stmt(st));
-}
-
-std::string Quote(std::string_view id) {
-  std::string s = "\"";
-  for (char c : id) {
-    if (c == '"') s.push_back('"');
-    s.push_back(c);
-  }
-  s.push_back('"');
-  return s;
-}
-
-std::string Join(const std::vector<std::string>& parts, std::string_view sep = ", ") {
-  std::string s;
-  for (const auto& p : parts) {
-    if (!s.empty()) s += sep;
-    s += p;
-  }
-  return s;
 }
 
 std::string Upper(std::string_view s) {
