@@ -9,6 +9,7 @@ all: build
 
 deps:
 	@scripts/install-deps
+	@scripts/install-node-deps
 
 configure: deps
 	@cmake -S . -B $(BUILD_DIR) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -23,8 +23,6 @@ std::vector<std::string> Table::PrimaryKeys() const {
   return pks;
 }
 
-namespace {
-
 types::SchemaPtr ArrowSchemaOf(const Table& t) {
   std::vector<types::Field> fields;
   fields.reserve(t.columns.size());
@@ -42,6 +40,8 @@ types::SchemaPtr ArrowSchemaOf(const Table& t) {
   if (t.is_incremental) md["cq:extension:incremental"] = "true";
   return std::make_shared<const types::Schema>(std::move(fields), std::move(md));
 }
+
+namespace {
 
 bool ValidName(std::string_view n) {
   if (n.empty()) return false;
@@ -83,26 +83,34 @@ Result<TablePtr> Finalize(Table table) { return FinalizeWithParent(std::move(tab
 
 TablePtr WithCqColumns(const Table& table, bool cq_id_only) {
   Table t = table;
-  if (!t.HasCqColumns()) {
-    bool has_pk = false;
-    for (auto& c : t.columns) {
-      if (cq_id_only) c.primary_key = false;
-      has_pk = has_pk || c.primary_key;
-    }
-    std::vector<Column> cols;
+  // Tables from CloudQuery plugins arrive with _cq_id and _cq_parent_id already; only the missing
+  // columns are added, in the usual order, in front.
+  const bool had_id = t.ColumnIndex(kCqId) >= 0;
+  bool has_pk = false;
+  for (auto& c : t.columns) {
+    if (cq_id_only) c.primary_key = c.name == kCqId;
+    has_pk = has_pk || c.primary_key;
+  }
+  std::vector<Column> cols;
+  if (t.ColumnIndex(kCqSourceName) < 0) {
     cols.push_back({std::string(kCqSourceName), types::utf8(), "Name of the source that synced the row"});
+  }
+  if (t.ColumnIndex(kCqSyncTime) < 0) {
     cols.push_back({std::string(kCqSyncTime), types::timestamp(), "Start time of the sync that wrote the row"});
+  }
+  if (!had_id) {
     Column id{std::string(kCqId), types::uuid(), "Unique id of the row"};
     id.not_null = true;
     id.unique = true;
     id.primary_key = !has_pk;
     cols.push_back(id);
-    cols.push_back({std::string(kCqParentId), types::uuid(), "_cq_id of the parent row"});
-    cols.insert(cols.end(), t.columns.begin(), t.columns.end());
-    t.columns = std::move(cols);
-  } else if (cq_id_only) {
+  } else if (!has_pk) {
     for (auto& c : t.columns) c.primary_key = c.name == kCqId;
   }
+  if (t.ColumnIndex(kCqParentId) < 0) {
+    cols.push_back({std::string(kCqParentId), types::uuid(), "_cq_id of the parent row"});
+  }
+  t.columns.insert(t.columns.begin(), cols.begin(), cols.end());
   std::vector<TablePtr> children;
   for (const auto& child : t.relations) children.push_back(WithCqColumns(*child, cq_id_only));
   t.relations = std::move(children);

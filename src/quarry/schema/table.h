@@ -52,6 +52,9 @@ struct Table {
   bool HasCqColumns() const { return ColumnIndex(kCqId) >= 0; }
 };
 
+// The Arrow schema of a record of `table`, with CloudQuery's table and column metadata.
+types::SchemaPtr ArrowSchemaOf(const Table& table);
+
 // Sets parent links and arrow schemas through a tree built by a plugin; checks names
 // (unique, `^[a-z_][a-z0-9_]*$`-ish: non-empty), and that every column has a type.
 Result<TablePtr> Finalize(Table table);
