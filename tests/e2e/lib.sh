@@ -5,7 +5,17 @@ set -u
 WORK=$(mktemp -d)
 export DB="$WORK/db.sqlite"
 export DB2="$WORK/db2.sqlite"
-trap 'rm -rf "$WORK"' EXIT
+BG_PIDS=()
+cleanup() {
+  local p
+  for p in "${BG_PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
+  for p in "${BG_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 FAILURES=0
 STATUS=0
 OUT=""
@@ -116,4 +126,41 @@ finish() {
   fi
   echo "ok"
   exit 0
+}
+
+# wait_for_line FILE REGEX: waits (up to 20 s) for a line matching REGEX in FILE and prints the
+# first capture group of the first match.
+wait_for_line() {
+  local i
+  for i in $(seq 200); do
+    if grep -qE "$2" "$1" 2>/dev/null; then
+      grep -oE "$2" "$1" | head -n 1 | sed -E "s/$2/\\1/"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "timed out waiting for [$2] in $1:" >&2
+  cat "$1" >&2
+  return 1
+}
+
+# start_memdb: starts the JavaScript plugin SDK's memdb plugin (from the npm registry, installed
+# in tests/node by scripts/install-node-deps) on a free port; exports MEMDB_ADDR.
+start_memdb() {
+  node "$NODE_TESTS/node_modules/@cloudquery/plugin-sdk-javascript/dist/main.js" serve \
+    --address 127.0.0.1:0 --log-format json >"$WORK/memdb.log" 2>&1 &
+  BG_PIDS+=($!)
+  local port
+  port=$(wait_for_line "$WORK/memdb.log" 'server running on port: ([0-9]+)') || exit 1
+  export MEMDB_ADDR="127.0.0.1:$port"
+}
+
+# start_serve PLUGIN [ARGS...]: runs `quarry plugin serve PLUGIN` on a free port; exports
+# SERVE_ADDR.
+start_serve() {
+  "$QUARRY" plugin serve "$@" --address 127.0.0.1:0 >"$WORK/serve.log" 2>&1 &
+  BG_PIDS+=($!)
+  SERVE_PID=$!
+  SERVE_ADDR=$(wait_for_line "$WORK/serve.log" 'serving plugin [a-z]+ on ([0-9.]+:[0-9]+)') || exit 1
+  export SERVE_ADDR
 }

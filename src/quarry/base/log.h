@@ -53,6 +53,7 @@ class Logger {
   // clear itself first.
   void SetBeforeStderrWrite(std::function<void()> hook);
 
+  LogLevel level() const { return options_.level; }
   int64_t warnings() const { return warnings_.load(); }
   int64_t errors() const { return errors_.load(); }
 

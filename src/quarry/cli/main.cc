@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,8 @@
 #include "quarry/config/loader.h"
 #include "quarry/engine/docs.h"
 #include "quarry/engine/engine.h"
+#include "quarry/rpc/remote.h"
+#include "quarry/rpc/server.h"
 
 #ifndef QUARRY_VERSION
 #define QUARRY_VERSION "dev"
@@ -143,6 +146,9 @@ std::unique_ptr<Session> OpenSession(Logger& logger, const std::vector<std::stri
   }
   session->config = cfg.MoveValue();
   plugins::RegisterBuiltinPlugins(session->registry);
+  rpc::RemoteOptions remote;
+  remote.log_level = std::string(ToString(logger.level()));
+  rpc::RegisterRemotePlugins(session->registry, logger, remote);
   session->engine = std::make_unique<engine::Engine>(session->registry, logger);
   auto plan = session->engine->Prepare(session->config);
   if (!plan.ok()) {
@@ -299,6 +305,33 @@ int RunValidate(Logger& logger, const std::vector<std::string>& paths) {
   return kExitOk;
 }
 
+// `quarry plugin serve`: serves a built-in plugin over the CloudQuery plugin protocol until
+// SIGINT or SIGTERM.
+int RunServe(Logger& logger, const rpc::ServeOptions& options) {
+  plugin::PluginRegistry registry;
+  plugins::RegisterBuiltinPlugins(registry);
+  // Block the signals before any thread starts, then wait for them on this one.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto server = rpc::PluginServer::Start(registry, options, logger);
+  if (!server.ok()) {
+    std::cerr << "Error: " << server.status().message() << "\n";
+    return server.status().IsInvalid() ? kExitUsage : kExitFailed;
+  }
+  logger.Info(fmt::format("serving plugin {} on {}", options.plugin, (*server)->target()),
+              {{"address", (*server)->target()}});
+  std::thread waiter([&] { (*server)->Wait(); });
+  int sig = 0;
+  sigwait(&signals, &sig);
+  logger.Info(fmt::format("signal {}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+  (*server)->Shutdown();
+  waiter.join();
+  return kExitOk;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"Quarry: sync data from sources into destinations (CloudQuery-compatible).",
                "quarry"};
@@ -358,6 +391,26 @@ int Main(int argc, char** argv) {
   validate->add_option("config", paths, "YAML files or directories")->required();
   validate->set_version_flag("--version", std::string("quarry ") + QUARRY_VERSION);
 
+  auto* plugin_cmd = app.add_subcommand("plugin", "Serve a built-in plugin over the CloudQuery plugin protocol.");
+  plugin_cmd->require_subcommand(1);
+  rpc::ServeOptions serve_opts;
+  serve_opts.version = QUARRY_VERSION;
+  auto* serve = plugin_cmd->add_subcommand(
+      "serve", "Serve a built-in source or destination (gRPC, CloudQuery plugin protocol v3).");
+  serve->add_option("plugin", serve_opts.plugin, "built-in plugin: test, sqlite, postgresql")
+      ->required();
+  serve->add_option("--address", serve_opts.address, "host:port (tcp) or socket path (unix)")
+      ->capture_default_str();
+  serve->add_option("--network", serve_opts.network, "tcp or unix")
+      ->check(CLI::IsMember({"tcp", "unix"}))
+      ->capture_default_str();
+  serve->add_option("--kind", serve_opts.kind,
+                    "serve only this role of a plugin that is both (source or destination)")
+      ->check(CLI::IsMember({"source", "destination"}));
+  for (auto* c : {plugin_cmd, serve}) {
+    c->set_version_flag("--version", std::string("quarry ") + QUARRY_VERSION);
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -400,6 +453,7 @@ int Main(int argc, char** argv) {
   if (migrate->parsed()) return RunMigrate(**logger, paths);
   if (tables->parsed()) return RunTables(**logger, paths, format, output_dir);
   if (validate->parsed()) return RunValidate(**logger, paths);
+  if (serve->parsed()) return RunServe(**logger, serve_opts);
   return kExitUsage;
 }
 

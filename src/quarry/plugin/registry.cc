@@ -12,6 +12,16 @@ void PluginRegistry::AddDestination(std::string name, DestinationFactory factory
   destinations_.emplace(std::move(name), std::move(factory));
 }
 
+void PluginRegistry::SetRemoteFactories(RemoteSourceFactory source,
+                                        RemoteDestinationFactory destination) {
+  remote_source_ = std::move(source);
+  remote_destination_ = std::move(destination);
+}
+
+bool PluginRegistry::IsRemoteRegistry(std::string_view registry) {
+  return registry == "grpc" || registry == "local";
+}
+
 std::string_view PluginRegistry::PluginName(std::string_view path) {
   if (path.starts_with("cloudquery/")) path.remove_prefix(11);
   return path;
@@ -42,6 +52,10 @@ Status CheckRegistry(std::string_view registry, std::string_view kind) {
 
 Result<std::unique_ptr<SourcePlugin>> PluginRegistry::MakeSource(std::string_view registry,
                                                                  std::string_view path) const {
+  if (IsRemoteRegistry(registry) && remote_source_) {
+    if (path.empty()) return Status::Invalid("path: required for registry: " + std::string(registry));
+    return remote_source_(registry, path);
+  }
   QUARRY_RETURN_NOT_OK(CheckRegistry(registry, "source"));
   auto it = sources_.find(PluginName(path));
   if (it == sources_.end()) {
@@ -53,6 +67,10 @@ Result<std::unique_ptr<SourcePlugin>> PluginRegistry::MakeSource(std::string_vie
 
 Result<std::unique_ptr<DestinationPlugin>> PluginRegistry::MakeDestination(
     std::string_view registry, std::string_view path) const {
+  if (IsRemoteRegistry(registry) && remote_destination_) {
+    if (path.empty()) return Status::Invalid("path: required for registry: " + std::string(registry));
+    return remote_destination_(registry, path);
+  }
   QUARRY_RETURN_NOT_OK(CheckRegistry(registry, "destination"));
   auto it = destinations_.find(PluginName(path));
   if (it == destinations_.end()) {

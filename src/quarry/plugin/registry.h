@@ -22,6 +22,16 @@ class PluginRegistry {
   void AddSource(std::string name, SourceFactory factory);
   void AddDestination(std::string name, DestinationFactory factory);
 
+  // How `registry: grpc` and `registry: local` plugins are made (the rpc layer sets these;
+  // without them those registries are an error).
+  using RemoteSourceFactory =
+      std::function<std::unique_ptr<SourcePlugin>(std::string_view registry, std::string_view path)>;
+  using RemoteDestinationFactory = std::function<std::unique_ptr<DestinationPlugin>(
+      std::string_view registry, std::string_view path)>;
+  void SetRemoteFactories(RemoteSourceFactory source, RemoteDestinationFactory destination);
+  // True for "grpc" and "local".
+  static bool IsRemoteRegistry(std::string_view registry);
+
   // Resolves `path` ("cloudquery/test", "test") under `registry` ("cloudquery" or empty). An
   // unknown plugin or registry is an error that lists what exists.
   Result<std::unique_ptr<SourcePlugin>> MakeSource(std::string_view registry,
@@ -37,6 +47,8 @@ class PluginRegistry {
  private:
   std::map<std::string, SourceFactory, std::less<>> sources_;
   std::map<std::string, DestinationFactory, std::less<>> destinations_;
+  RemoteSourceFactory remote_source_;
+  RemoteDestinationFactory remote_destination_;
 };
 
 }  // namespace quarry::plugin

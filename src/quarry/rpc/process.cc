@@ -1,0 +1,168 @@
+#include "quarry/rpc/process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace quarry::rpc {
+
+Result<std::unique_ptr<PluginProcess>> PluginProcess::Start(const Options& options,
+                                                            Logger& logger) {
+  std::unique_ptr<PluginProcess> p(new PluginProcess(options, logger));
+  char tmpl[] = "/tmp/quarry-plugin-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) {
+    return Status::IOError(fmt::format("plugin {}: cannot create a socket directory: {}",
+                                       options.name, std::strerror(errno)));
+  }
+  p->dir_ = tmpl;
+  const std::string socket = p->dir_ + "/plugin.sock";
+  p->target_ = "unix://" + socket;
+
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    return Status::IOError(fmt::format("plugin {}: pipe: {}", options.name, std::strerror(errno)));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  std::vector<std::string> args{options.path, "serve",        "--network",
+                                "unix",       "--address",    socket,
+                                "--log-format", "json",       "--log-level",
+                                options.log_level};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int rc = posix_spawnp(&p->pid_, options.path.c_str(), &actions, nullptr, argv.data(),
+                              environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) {
+    close(out[0]);
+    close(err[0]);
+    p->pid_ = -1;
+    return Status::IOError(fmt::format("plugin {}: cannot start {}: {}", options.name,
+                                       options.path, std::strerror(rc)));
+  }
+  PluginProcess* raw = p.get();
+  p->out_thread_ = std::jthread([raw, fd = out[0]] { raw->ReadLines(fd, false); });
+  p->err_thread_ = std::jthread([raw, fd = err[0]] { raw->ReadLines(fd, true); });
+  return p;
+}
+
+PluginProcess::~PluginProcess() {
+  Stop();
+  if (out_thread_.joinable()) out_thread_.join();
+  if (err_thread_.joinable()) err_thread_.join();
+  if (!dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+void PluginProcess::ReadLines(int fd, bool is_stderr) {
+  std::string buf;
+  char chunk[4096];
+  auto emit = [&](std::string line) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) return;
+    {
+      std::lock_guard lock(lines_mu_);
+      last_lines_.push_back(line);
+      if (last_lines_.size() > 20) last_lines_.erase(last_lines_.begin());
+    }
+    LogFields fields{{"plugin", options_.name}};
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("level")) {
+      std::string message = j.value("message", j.value("msg", std::string()));
+      for (const auto& [k, v] : j.items()) {
+        if (k == "level" || k == "message" || k == "msg" || k == "time" || k == "timestamp") {
+          continue;
+        }
+        fields.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+      }
+      const std::string level = j["level"].is_string() ? j["level"].get<std::string>() : "info";
+      const std::string text = fmt::format("plugin {}: {}", options_.name, message);
+      if (level == "error" || level == "fatal" || level == "panic") {
+        logger_.Error(text, fields);
+      } else if (level == "warn" || level == "warning") {
+        logger_.Warn(text, fields);
+      } else if (level == "debug" || level == "trace") {
+        logger_.Debug(text, fields);
+      } else {
+        logger_.Info(text, fields);
+      }
+      return;
+    }
+    logger_.Debug(fmt::format("plugin {} {}: {}", options_.name, is_stderr ? "stderr" : "stdout",
+                              line),
+                  fields);
+  };
+  while (true) {
+    const ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    buf.append(chunk, static_cast<size_t>(n));
+    size_t pos;
+    while ((pos = buf.find('\n')) != std::string::npos) {
+      emit(buf.substr(0, pos));
+      buf.erase(0, pos + 1);
+    }
+  }
+  emit(buf);
+  close(fd);
+}
+
+bool PluginProcess::exited() {
+  std::lock_guard lock(mu_);
+  if (reaped_ || pid_ < 0) return true;
+  int status;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) reaped_ = true;
+  return reaped_;
+}
+
+std::string PluginProcess::LastLines() const {
+  std::lock_guard lock(lines_mu_);
+  std::string s;
+  for (const auto& l : last_lines_) s += (s.empty() ? "" : "\n") + l;
+  return s;
+}
+
+void PluginProcess::Stop() {
+  std::lock_guard lock(mu_);
+  if (reaped_ || pid_ < 0) return;
+  int status;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    reaped_ = true;
+    return;
+  }
+  kill(pid_, SIGINT);
+  const auto deadline = std::chrono::steady_clock::now() + options_.grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      reaped_ = true;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  logger_.Warn(fmt::format("plugin {}: did not stop within {} ms of SIGINT; killing it",
+                           options_.name, options_.grace.count()));
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  reaped_ = true;
+}
+
+}  // namespace quarry::rpc

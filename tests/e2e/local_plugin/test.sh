@@ -1,0 +1,27 @@
+# registry: local, with `quarry plugin serve` itself as the external plugin binary for both the
+# source and the destination: launch, unix socket, JSON log lines re-logged, clean shutdown.
+source "$E2E_LIB"
+export WORK
+for p in test sqlite; do
+  # CloudQuery launches a plugin binary as `<binary> serve --network unix …`.
+  printf '#!/bin/sh\n[ "$1" = serve ] && shift\nexec "%s" plugin serve %s "$@"\n' "$QUARRY" "$p" > "$WORK/quarry-$p-plugin"
+  chmod +x "$WORK/quarry-$p-plugin"
+done
+run --log-format json sync --no-progress config.yml
+expect_status 0
+expect_out "Resources: 31, Errors: 0"
+expect_sql "$DB" "select count(*), count(distinct _cq_id), min(_cq_source_name) from test_some_table" "30|30|local_test"
+expect_sql "$DB" "select count(*) from test_testdata_table" "1"
+# The plugins' own log lines came back through Quarry's log, tagged with the plugin.
+expect_out '"message":"plugin '"$WORK"'/quarry-sqlite-plugin: serving plugin sqlite on unix://'
+expect_out '"plugin":"'"$WORK"'/quarry-test-plugin"'
+# Both plugin processes are gone afterwards, and their sockets with them.
+if pgrep -f "plugin serve (test|sqlite) --network unix" >/dev/null; then
+  fail "a plugin process is still running: $(pgrep -af 'plugin serve')"
+fi
+# A plugin binary that does not exist is a clear error.
+sed "s|quarry-test-plugin|no-such-plugin|" config.yml > "$WORK/missing.yml"
+run sync "$WORK/missing.yml"
+[[ "$STATUS" != "0" ]] || fail "a missing plugin binary did not fail"
+expect_out "no-such-plugin"
+finish
