@@ -20,6 +20,10 @@
 #        BENCH_PGPG     PostgreSQL → PostgreSQL: "ROWS:TABLES" (default "6000000:22", ~1 GB; the
 #                       target is under 2 minutes), next to psql's binary COPY TO | COPY FROM
 #                       per table; empty: skip
+#        BENCH_GRPC     rows for test → sqlite (append) through the CloudQuery plugin protocol:
+#                       the test source run as a `registry: local` plugin (`quarry plugin serve
+#                       test` behind a unix socket, records as Arrow IPC over gRPC), next to the
+#                       same sync in-process; target ratio >= 0.7 (default 1000000; empty: skip)
 #        BENCH_RUNS     runs per measurement (default 3; the median is reported)
 # Targets: ratio >= 0.8; SQLite peak RSS < 200 MiB, PostgreSQL < 256 MiB; flat as rows grow.
 set -euo pipefail
@@ -31,6 +35,7 @@ pg_loop="$build/bench/pg_copy_loop"
 plan=${BENCH_PLAN-"1000000:overwrite-delete-stale,append 10000000:append"}
 pg_plan=${BENCH_PG_PLAN-"1000000:append,overwrite-delete-stale 5000000:append"}
 pgpg=${BENCH_PGPG-"6000000:22"}
+grpc_rows=${BENCH_GRPC-1000000}
 runs=${BENCH_RUNS:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/quarry-bench.XXXXXX")
 pg_dir=""
@@ -139,6 +144,76 @@ run_plan() {  # run_plan KIND PLAN RSS_LIMIT_MIB
 }
 
 run_plan sqlite "$plan" 200
+
+# test → sqlite with the source behind the plugin protocol, next to the same sync in-process.
+grpc_run() {
+  local rows=$1 i side order
+  printf '#!/bin/sh\n[ "$1" = serve ] && shift\nexec /usr/bin/time -f %%M -o "%s" "%s" plugin serve test "$@"\n' \
+    "$work/plugin_rss" "$(cd "$(dirname "$quarry")" && pwd)/quarry" >"$work/test-plugin"
+  chmod +x "$work/test-plugin"
+  for reg in cloudquery local; do
+    cat >"$work/grpc-$reg.yml" <<YAML
+kind: source
+spec:
+  name: bench
+  registry: $reg
+  path: $([[ $reg == local ]] && echo "$work/test-plugin" || echo test)
+  tables: [test_inventory]
+  destinations: [dest]
+  spec:
+    num_rows: $rows
+---
+kind: destination
+spec:
+  name: dest
+  path: sqlite
+  write_mode: append
+  spec:
+    connection_string: "$work/b.db"
+YAML
+  done
+  local in_rate=() in_rss=() rpc_rate=() rpc_rss=() plug_rss=() l_rate=()
+  for ((i = 0; i < runs; i++)); do
+    order="cloudquery local loop"
+    (( i % 2 == 1 )) && order="loop local cloudquery"
+    for side in $order; do
+      reset_target sqlite
+      if [[ $side == loop ]]; then
+        measure "$sqlite_loop" "$work/b.db" "$rows" 1 append
+        l_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
+        continue
+      fi
+      measure "$quarry" sync --no-progress "$work/grpc-$side.yml"
+      [[ "$(sqlite3 "$work/b.db" 'select count(*) from test_inventory')" == "$rows" ]] || {
+        echo "bench: $side sync did not write $rows rows" >&2; exit 1; }
+      if [[ $side == local ]]; then
+        rpc_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
+        rpc_rss+=("$((RSS_KB / 1024))")
+        plug_rss+=("$(( $(tail -n 1 "$work/plugin_rss") / 1024 ))")
+      else
+        in_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
+        in_rss+=("$((RSS_KB / 1024))")
+      fi
+    done
+  done
+  local ir rr lr ratio
+  ir=$(printf '%s\n' "${in_rate[@]}" | median)
+  rr=$(printf '%s\n' "${rpc_rate[@]}" | median)
+  lr=$(printf '%s\n' "${l_rate[@]}" | median)
+  ratio=$(awk -v a="$rr" -v b="$ir" 'BEGIN{printf "%.2f", a/b}')
+  echo
+  printf '%-10s %-9s %-23s %14s %10s %14s %10s %14s %7s\n' dest rows mode grpc_rows/s RSS \
+    inproc_rows/s RSS loop_rows/s ratio
+  printf '%-10s %-9s %-23s %14.0f %6s MiB %14.0f %6s MiB %14.0f %7s\n' sqlite "$rows" \
+    "append, source via gRPC" "$rr" "$(printf '%s\n' "${rpc_rss[@]}" | median)" "$ir" \
+    "$(printf '%s\n' "${in_rss[@]}" | median)" "$lr" "$ratio"
+  echo "           gRPC rows/s per run: ${rpc_rate[*]}; in-process: ${in_rate[*]}; loop: ${l_rate[*]};" \
+    "plugin process peak RSS MiB: ${plug_rss[*]}; gRPC/loop $(awk -v a="$rr" -v b="$lr" 'BEGIN{printf "%.2f", a/b}')"
+  if awk -v r="$ratio" 'BEGIN{exit !(r < 0.7)}'; then
+    echo "           MISS: gRPC/in-process ratio $ratio < 0.7"; status=1
+  fi
+}
+[[ -n "$grpc_rows" ]] && grpc_run "$grpc_rows"
 if [[ -n "$pg_plan" || -n "$pgpg" ]]; then
   pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/quarry-bench-pg.XXXXXX")
   PG_DSN=$("$root/scripts/pg-test-server" start "$pg_dir" | tail -n 1)

@@ -1,6 +1,7 @@
 #include "quarry/rpc/process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -38,6 +39,12 @@ Result<std::unique_ptr<PluginProcess>> PluginProcess::Start(const Options& optio
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  // Its own process group, so that signals reach whatever the binary starts (a wrapper script's
+  // child, a runtime's workers) and nothing keeps our pipes open after Stop().
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   std::vector<std::string> args{options.path, "serve",        "--network",
                                 "unix",       "--address",    socket,
                                 "--log-format", "json",       "--log-level",
@@ -45,9 +52,10 @@ Result<std::unique_ptr<PluginProcess>> PluginProcess::Start(const Options& optio
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const int rc = posix_spawnp(&p->pid_, options.path.c_str(), &actions, nullptr, argv.data(),
+  const int rc = posix_spawnp(&p->pid_, options.path.c_str(), &actions, &attr, argv.data(),
                               environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   close(out[1]);
   close(err[1]);
   if (rc != 0) {
@@ -58,13 +66,16 @@ Result<std::unique_ptr<PluginProcess>> PluginProcess::Start(const Options& optio
                                        options.path, std::strerror(rc)));
   }
   PluginProcess* raw = p.get();
-  p->out_thread_ = std::jthread([raw, fd = out[0]] { raw->ReadLines(fd, false); });
-  p->err_thread_ = std::jthread([raw, fd = err[0]] { raw->ReadLines(fd, true); });
+  p->out_thread_ = std::jthread([raw, fd = out[0]](std::stop_token st) { raw->ReadLines(fd, false, st); });
+  p->err_thread_ = std::jthread([raw, fd = err[0]](std::stop_token st) { raw->ReadLines(fd, true, st); });
   return p;
 }
 
 PluginProcess::~PluginProcess() {
   Stop();
+  // The readers end at EOF, or — should a stray process still hold the pipes — once asked to.
+  out_thread_.request_stop();
+  err_thread_.request_stop();
   if (out_thread_.joinable()) out_thread_.join();
   if (err_thread_.joinable()) err_thread_.join();
   if (!dir_.empty()) {
@@ -73,7 +84,7 @@ PluginProcess::~PluginProcess() {
   }
 }
 
-void PluginProcess::ReadLines(int fd, bool is_stderr) {
+void PluginProcess::ReadLines(int fd, bool is_stderr, std::stop_token stop) {
   std::string buf;
   char chunk[4096];
   auto emit = [&](std::string line) {
@@ -112,6 +123,13 @@ void PluginProcess::ReadLines(int fd, bool is_stderr) {
                   fields);
   };
   while (true) {
+    pollfd pfd{fd, POLLIN, 0};
+    const int ready = poll(&pfd, 1, 200);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      if (stop.stop_requested()) break;
+      continue;
+    }
     const ssize_t n = read(fd, chunk, sizeof(chunk));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
@@ -147,20 +165,22 @@ void PluginProcess::Stop() {
   int status;
   if (waitpid(pid_, &status, WNOHANG) == pid_) {
     reaped_ = true;
+    kill(-pid_, SIGKILL);  // anything it left behind in its group
     return;
   }
-  kill(pid_, SIGINT);
+  kill(-pid_, SIGINT);
   const auto deadline = std::chrono::steady_clock::now() + options_.grace;
   while (std::chrono::steady_clock::now() < deadline) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       reaped_ = true;
+      kill(-pid_, SIGKILL);
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   logger_.Warn(fmt::format("plugin {}: did not stop within {} ms of SIGINT; killing it",
                            options_.name, options_.grace.count()));
-  kill(pid_, SIGKILL);
+  kill(-pid_, SIGKILL);
   waitpid(pid_, &status, 0);
   reaped_ = true;
 }

@@ -4,7 +4,8 @@
 // <level>`. Its stdout and stderr are read line by line on two threads: JSON log lines
 // ({"level": …, "message": …}) are re-logged through Quarry's logger at their level (so warn and
 // error lines count in the run's Warnings and Errors), other lines at debug level. Stop() sends
-// SIGINT, waits for a grace period, then SIGKILL; the destructor stops a running process.
+// SIGINT, waits for a grace period, then SIGKILL — to the plugin's whole process group, which it
+// gets of its own — and the destructor stops a running process.
 //
 // Thread-safe: Stop() and exited() may be called from any thread.
 #pragma once
@@ -48,7 +49,7 @@ class PluginProcess {
 
  private:
   PluginProcess(Options options, Logger& logger) : options_(std::move(options)), logger_(logger) {}
-  void ReadLines(int fd, bool is_stderr);
+  void ReadLines(int fd, bool is_stderr, std::stop_token stop);
 
   Options options_;
   Logger& logger_;

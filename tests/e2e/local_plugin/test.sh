@@ -2,12 +2,17 @@
 # source and the destination: launch, unix socket, JSON log lines re-logged, clean shutdown.
 source "$E2E_LIB"
 export WORK
-for p in test sqlite; do
-  # CloudQuery launches a plugin binary as `<binary> serve --network unix …`.
-  printf '#!/bin/sh\n[ "$1" = serve ] && shift\nexec "%s" plugin serve %s "$@"\n' "$QUARRY" "$p" > "$WORK/quarry-$p-plugin"
-  chmod +x "$WORK/quarry-$p-plugin"
-done
+# CloudQuery launches a plugin binary as `<binary> serve --network unix …`. The sqlite wrapper
+# does not exec: the plugin is a grandchild, and stopping must still reach it (process group).
+printf '#!/bin/sh\n[ "$1" = serve ] && shift\nexec "%s" plugin serve test "$@"\n' "$QUARRY" > "$WORK/quarry-test-plugin"
+printf '#!/bin/sh\n[ "$1" = serve ] && shift\n"%s" plugin serve sqlite "$@"\n' "$QUARRY" > "$WORK/quarry-sqlite-plugin"
+chmod +x "$WORK/quarry-test-plugin" "$WORK/quarry-sqlite-plugin"
+start=$(date +%s%N)
 run --log-format json sync --no-progress config.yml
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+# Launch, sync and shutdown take well under the 5 s SIGINT grace: nobody waited for a SIGKILL.
+(( elapsed_ms < 4000 )) || fail "the sync with two local plugins took ${elapsed_ms} ms"
+expect_no_out "did not stop within"
 expect_status 0
 expect_out "Resources: 31, Errors: 0"
 expect_sql "$DB" "select count(*), count(distinct _cq_id), min(_cq_source_name) from test_some_table" "30|30|local_test"
