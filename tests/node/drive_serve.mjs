@@ -208,6 +208,14 @@ async function runTest(addr) {
   const c = makeClients(addr);
   try {
     await handshake(c);
+    // TestConnection answers with success or a failure code, never an RPC error.
+    const good = await at('TestConnection', () => unary(c.plugin, 'TestConnection', new v3.TestConnection.Request({ spec: new TextEncoder().encode(JSON.stringify(spec)) }), TIMEOUT));
+    check(good.success === true, `TestConnection with the spec failed: ${good.failure_code} ${good.failure_description}`);
+    const bad = await at('TestConnection (bad spec)', () => unary(c.plugin, 'TestConnection', new v3.TestConnection.Request({ spec: new TextEncoder().encode('{"no_such_option": 1}') }), TIMEOUT));
+    check(bad.success === false && bad.failure_code !== '' && /no_such_option/.test(bad.failure_description),
+      `TestConnection with an unknown option: success=${bad.success} code=${bad.failure_code} description=${bad.failure_description}`);
+    ok(`TestConnection: ok with the spec; unknown option -> ${bad.failure_code}: ${bad.failure_description}`);
+    await at('GetSpecSchema', () => unary(c.plugin, 'GetSpecSchema', new v3.GetSpecSchema.Request({}), TIMEOUT));
     await init(c, spec);
 
     const gt = await at('GetTables', () => unary(c.plugin, 'GetTables', new v3.GetTables.Request({ tables: ['*'], skip_tables: [], skip_dependent_tables: false }), TIMEOUT));

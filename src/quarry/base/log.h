@@ -56,6 +56,10 @@ class Logger {
   LogLevel level() const { return options_.level; }
   int64_t warnings() const { return warnings_.load(); }
   int64_t errors() const { return errors_.load(); }
+  // Errors reported by something Quarry runs (a plugin process's error-level log lines): they
+  // count in a run's Errors total.
+  void CountExternalError() { external_errors_++; }
+  int64_t external_errors() const { return external_errors_.load(); }
 
  private:
   explicit Logger(Options options, std::FILE* file);
@@ -65,6 +69,7 @@ class Logger {
   std::function<void()> before_stderr_;
   std::atomic<int64_t> warnings_{0};
   std::atomic<int64_t> errors_{0};
+  std::atomic<int64_t> external_errors_{0};
 };
 
 }  // namespace quarry

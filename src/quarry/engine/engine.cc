@@ -326,7 +326,8 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
   result.sync_id = FormatUuid(id);
   result.sync_time_us = NowMicros();
   const int64_t start = result.sync_time_us;
-  const int64_t warnings_before = logger_.warnings();
+  const int64_t warnings_before = warnings_before_;
+  const int64_t external_errors_before = external_errors_before_;
 
   std::mutex result_mu;
   auto run_source = [&](PreparedSource& ps) {
@@ -379,7 +380,9 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
     // The state backend: a connection of its own holds the lock (fencing) and reads the cursors;
     // when the backend holds no data of this source, it also writes them.
     BackendRun backend;
-    if (st.ok() && ps.backend != nullptr) {
+    // A CloudQuery-protocol source reads and writes its cursors itself through the backend.
+    const bool own_state = ps.backend != nullptr && ps.plugin->keeps_own_state();
+    if (st.ok() && ps.backend != nullptr && !own_state) {
       Status bst = OpenBackend(registry_, ps, ctx, &backend);
       if (!bst.ok()) {
         st = bst;
@@ -466,6 +469,10 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
       req.source_name = s.name;
       req.sync_time_us = result.sync_time_us;
       req.deterministic_cq_id = s.deterministic_cq_id;
+      if (own_state) {
+        req.backend = ps.backend;
+        req.backend_table = ps.state_table;
+      }
       Status sync_st = ps.plugin->Sync(req, sink);
       if (sync_st.ok() && !aborted) {
         // Stale rows go only for tables that completed without errors.
@@ -474,7 +481,9 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
           for (const auto& t : schema::Flatten(ps.tables)) {
             // Incremental tables (and their children) fetch only what changed: with a state
             // backend their older rows are not stale.
-            if (backend.state_table && IsIncrementalTree(ps.tables, t->name)) continue;
+            if ((backend.state_table || own_state) && IsIncrementalTree(ps.tables, t->name)) {
+              continue;
+            }
             bool clean;
             {
               std::lock_guard lock(counters.mu);
@@ -520,6 +529,12 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
       }
       if (!sync_st.ok() && !(sync_st.IsCancelled() && aborted)) {
         fail_all(fmt::format("source {}: {}", s.name, sync_st.message()));
+      }
+      bool all_written = sync_st.ok() && !aborted;
+      for (const auto& p : pairs) all_written = all_written && p.status.ok();
+      if (own_state && all_written) {
+        Status cs = ps.plugin->CommitState();
+        if (!cs.ok()) fail_all(fmt::format("source {}: save state: {}", s.name, cs.message()));
       }
     }
     for (size_t i = 0; i < summaries.size(); ++i) {
@@ -576,6 +591,8 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
   }
   result.duration_us = NowMicros() - start;
   result.warnings = logger_.warnings() - warnings_before;
+  // Error lines logged by plugin processes count as errors of the run (as CloudQuery counts them).
+  result.errors += logger_.external_errors() - external_errors_before;
   return result;
 }
 

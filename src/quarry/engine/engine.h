@@ -110,8 +110,13 @@ struct StateRow {
 
 class Engine {
  public:
+  // Warnings and plugin errors logged from here on count in the run's totals (plugins start
+  // talking in Prepare, before Sync).
   Engine(const plugin::PluginRegistry& registry, Logger& logger)
-      : registry_(registry), logger_(logger) {}
+      : registry_(registry),
+        logger_(logger),
+        warnings_before_(logger.warnings()),
+        external_errors_before_(logger.external_errors()) {}
 
   Result<Plan> Prepare(const config::Config& config);
   // Fails only when the run could not start; everything else is in the result.
@@ -126,6 +131,8 @@ class Engine {
  private:
   const plugin::PluginRegistry& registry_;
   Logger& logger_;
+  int64_t warnings_before_;
+  int64_t external_errors_before_;
 };
 
 // `--summary-location`: one JSON object per pair, CloudQuery's fields plus per-table rows,

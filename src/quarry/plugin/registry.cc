@@ -40,8 +40,8 @@ Status CheckRegistry(std::string_view registry, std::string_view kind) {
   if (registry.empty() || registry == "cloudquery") return Status::OK();
   if (registry == "local" || registry == "grpc") {
     return Status::Invalid(fmt::format(
-        "registry: \"{}\" plugins (CloudQuery plugin protocol) are not supported yet; "
-        "use a built-in {} with registry: cloudquery",
+        "registry: \"{}\" plugins (CloudQuery plugin protocol) are not available in this "
+        "program; use a built-in {} with registry: cloudquery",
         registry, kind));
   }
   return Status::Invalid(

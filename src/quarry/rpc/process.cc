@@ -109,6 +109,7 @@ void PluginProcess::ReadLines(int fd, bool is_stderr, std::stop_token stop) {
       const std::string text = fmt::format("plugin {}: {}", options_.name, message);
       if (level == "error" || level == "fatal" || level == "panic") {
         logger_.Error(text, fields);
+        logger_.CountExternalError();
       } else if (level == "warn" || level == "warning") {
         logger_.Warn(text, fields);
       } else if (level == "debug" || level == "trace") {

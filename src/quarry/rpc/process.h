@@ -2,8 +2,9 @@
 //
 // Started as `<path> serve --network unix --address <socket> --log-format json --log-level
 // <level>`. Its stdout and stderr are read line by line on two threads: JSON log lines
-// ({"level": …, "message": …}) are re-logged through Quarry's logger at their level (so warn and
-// error lines count in the run's Warnings and Errors), other lines at debug level. Stop() sends
+// ({"level": …, "message": …}) are re-logged through Quarry's logger at their level — warn lines
+// count in the run's Warnings, error lines in its Errors (Logger::CountExternalError) — other
+// lines at debug level. Stop() sends
 // SIGINT, waits for a grace period, then SIGKILL — to the plugin's whole process group, which it
 // gets of its own — and the destructor stops a running process.
 //

@@ -75,13 +75,22 @@ class SyncSink : public plugin::MessageSink {
     } else if (const auto* err = std::get_if<message::TableError>(&msg)) {
       resp.mutable_error()->set_table_name(err->table_name);
       resp.mutable_error()->set_error(err->error);
+    } else if (const auto* cp = std::get_if<message::Checkpoint>(&msg)) {
+      // No protocol message: the cursor goes to the state backend when the sync is done.
+      std::lock_guard lock(tables_mu_);
+      cursors_[cp->key] = cp->value;
+      return Status::OK();
     } else {
-      // Checkpoints have no protocol message: a CloudQuery source keeps its own state.
       return Status::OK();
     }
     std::lock_guard lock(write_mu_);
     if (!writer_->Write(resp)) return Status::Cancelled("the client went away");
     return Status::OK();
+  }
+
+  std::map<std::string, std::string> cursors() {
+    std::lock_guard lock(tables_mu_);
+    return cursors_;
   }
 
  private:
@@ -96,9 +105,92 @@ class SyncSink : public plugin::MessageSink {
 
   grpc::ServerContext* ctx_;
   grpc::ServerWriter<pb::Sync::Response>* writer_;
+  std::map<std::string, std::string> cursors_;  // the last Checkpoint value of each key
   std::mutex write_mu_;
   std::mutex tables_mu_;
   std::map<const schema::Table*, schema::TablePtr> stripped_;
+};
+
+// The client side of a state backend, as CloudQuery's SDKs have it: a key/value table in a
+// destination plugin reached over gRPC. Used by served sources whose Sync names a backend.
+class StateClient {
+ public:
+  static Result<std::unique_ptr<StateClient>> Open(const std::string& target,
+                                                   const std::string& table_name) {
+    auto c = std::unique_ptr<StateClient>(new StateClient());
+    schema::Table t;
+    t.name = table_name;
+    schema::Column key{"key", types::utf8()};
+    key.primary_key = true;
+    key.not_null = true;
+    t.columns = {key, {"value", types::utf8()}};
+    QUARRY_ASSIGN_OR_RETURN(c->table_, schema::Finalize(t));
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    args.SetMaxSendMessageSize(kMaxMessageBytes);
+    c->stub_ = pb::Plugin::NewStub(
+        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+    pb::Write::Request migrate;
+    migrate.mutable_migrate_table()->set_table(ipc::EncodeTable(*c->table_));
+    QUARRY_RETURN_NOT_OK(c->WriteOne(migrate).WithContext("state backend: create table"));
+    grpc::ClientContext ctx;
+    pb::Read::Request req;
+    req.set_table(ipc::EncodeTable(*c->table_));
+    auto reader = c->stub_->Read(&ctx, req);
+    pb::Read::Response resp;
+    Status st;
+    while (st.ok() && reader->Read(&resp)) {
+      auto rec = ipc::DecodeRecord(resp.record());
+      if (!rec.ok()) {
+        st = rec.status();
+        break;
+      }
+      const int k = (*rec)->schema()->IndexOf("key"), v = (*rec)->schema()->IndexOf("value");
+      if (k < 0 || v < 0) {
+        st = Status::Invalid("state table without key and value columns");
+        break;
+      }
+      for (int64_t i = 0; i < (*rec)->num_rows(); ++i) {
+        if ((*rec)->column(k).IsNull(i)) continue;
+        c->values_[std::string((*rec)->column(k).GetView(i))] =
+            (*rec)->column(v).IsNull(i) ? "" : std::string((*rec)->column(v).GetView(i));
+      }
+    }
+    if (!st.ok()) ctx.TryCancel();
+    grpc::Status gs = reader->Finish();
+    QUARRY_RETURN_NOT_OK(st.WithContext("state backend: read"));
+    QUARRY_RETURN_NOT_OK(FromGrpc(gs, "state backend: read"));
+    return c;
+  }
+
+  const std::map<std::string, std::string>& values() const { return values_; }
+
+  Status Save(const std::map<std::string, std::string>& cursors) {
+    if (cursors.empty()) return Status::OK();
+    types::RecordBatchBuilder b(table_->arrow_schema);
+    for (const auto& [k, v] : cursors) {
+      b.column(0).AppendBytes(k);
+      b.column(1).AppendBytes(v);
+    }
+    QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr batch, b.Finish());
+    pb::Write::Request req;
+    req.mutable_insert()->set_record(ipc::EncodeRecord(*batch));
+    return WriteOne(req).WithContext("state backend: save");
+  }
+
+ private:
+  StateClient() = default;
+  Status WriteOne(const pb::Write::Request& msg) {
+    grpc::ClientContext ctx;
+    pb::Write::Response resp;
+    auto w = stub_->Write(&ctx, &resp);
+    if (w->Write(msg)) w->WritesDone();
+    return FromGrpc(w->Finish(), "write");
+  }
+
+  schema::TablePtr table_;
+  std::unique_ptr<pb::Plugin::Stub> stub_;
+  std::map<std::string, std::string> values_;
 };
 
 class PluginService final : public pb::Plugin::Service {
@@ -135,8 +227,12 @@ class PluginService final : public pb::Plugin::Service {
 
   grpc::Status Init(grpc::ServerContext*, const pb::Init::Request* req,
                     pb::Init::Response*) override {
-    auto spec = ParseSpec(req->spec());
-    if (!spec.ok()) return ToGrpc(spec.status());
+    return ToGrpc(InitWith(req->spec(), req->no_connection()));
+  }
+
+  Status InitWith(const std::string& spec_bytes, bool no_connection) {
+    auto spec = ParseSpec(spec_bytes);
+    if (!spec.ok()) return spec.status();
     Status src_st = Status::Invalid(fmt::format("{} is not a source", options_.plugin));
     Status dst_st = Status::Invalid(fmt::format("{} is not a destination", options_.plugin));
     std::unique_ptr<plugin::SourcePlugin> source;
@@ -144,18 +240,18 @@ class PluginService final : public pb::Plugin::Service {
       auto made = MakeSource(*spec);
       src_st = made.status();
       if (made.ok()) source = made.MoveValue();
-      if (src_st.ok() && !req->no_connection()) src_st = CheckSourceConnection(*spec);
+      if (src_st.ok() && !no_connection) src_st = CheckSourceConnection(*spec);
     }
     if (has_destination_) {
-      auto made = MakeDestination(*spec, false, !req->no_connection());
+      auto made = MakeDestination(*spec, false, !no_connection);
       dst_st = made.status();
       if (made.ok()) (void)(*made)->Close();
     }
     if (!src_st.ok() && !dst_st.ok()) {
-      if (has_source_ && !has_destination_) return ToGrpc(src_st.WithContext("init"));
-      if (has_destination_ && !has_source_) return ToGrpc(dst_st.WithContext("init"));
-      return ToGrpc(Status::Invalid(fmt::format("init: as a source: {}; as a destination: {}",
-                                                src_st.message(), dst_st.message())));
+      if (has_source_ && !has_destination_) return src_st.WithContext("init");
+      if (has_destination_ && !has_source_) return dst_st.WithContext("init");
+      return Status::Invalid(fmt::format("init: as a source: {}; as a destination: {}",
+                                         src_st.message(), dst_st.message()));
     }
     std::lock_guard lock(mu_);
     spec_ = *spec;
@@ -167,7 +263,39 @@ class PluginService final : public pb::Plugin::Service {
                              src_st.ok() ? "source" : "",
                              src_st.ok() && dst_st.ok() ? " and " : "",
                              dst_st.ok() ? "destination" : ""));
-    return grpc::Status::OK;
+    return Status::OK();
+  }
+
+  Result<int64_t> CommitHeld() {
+    std::vector<std::pair<schema::TablePtr, types::RecordBatchPtr>> held;
+    {
+      std::lock_guard lock(held_mu_);
+      held.swap(held_);
+    }
+    if (held.empty()) return int64_t{0};
+    nlohmann::json spec;
+    {
+      std::lock_guard lock(mu_);
+      spec = spec_;
+    }
+    QUARRY_ASSIGN_OR_RETURN(auto dest, MakeDestination(spec, false, true));
+    int64_t rows = 0;
+    Status st;
+    for (size_t i = 0; st.ok() && i < held.size();) {
+      // Consecutive batches of one table go in one write.
+      std::vector<types::RecordBatchPtr> batches;
+      size_t j = i;
+      for (; j < held.size() && held[j].first == held[i].first; ++j) {
+        rows += held[j].second->num_rows();
+        batches.push_back(held[j].second);
+      }
+      st = dest->Write(*held[i].first, batches);
+      i = j;
+    }
+    Status cst = dest->Close();
+    if (st.ok()) st = cst;
+    if (!st.ok()) return st;
+    return rows;
   }
 
   grpc::Status GetTables(grpc::ServerContext*, const pb::GetTables::Request* req,
@@ -203,12 +331,16 @@ class PluginService final : public pb::Plugin::Service {
     sreq.source_name = options_.plugin;
     sreq.sync_time_us = NowMicros();
     sreq.deterministic_cq_id = req->deterministic_cq_id();
+    std::unique_ptr<StateClient> state;
     if (!req->backend().connection().empty()) {
-      logger_.Warn("sync: backend_options are not supported by served Quarry sources; "
-                   "incremental tables are synced in full");
+      auto opened = StateClient::Open(req->backend().connection(), req->backend().table_name());
+      if (!opened.ok()) return ToGrpc(opened.status().WithContext("sync"));
+      state = opened.MoveValue();
+      sreq.state = state->values();
     }
     SyncSink sink(ctx, writer);
     Status st = src.Sync(sreq, sink);
+    if (st.ok() && state) st = state->Save(sink.cursors());
     Status cst = src.Close();
     if (st.ok()) st = cst;
     return ToGrpc(st.WithContext("sync"));
@@ -367,8 +499,8 @@ class PluginService final : public pb::Plugin::Service {
     return out;
   }
 
-  // One Write message into the writer's channel.
-  static Status Handle(const pb::Write::Request& req,
+  // One Write message into the writer's channel (or, for the held table, into held_).
+  Status Handle(const pb::Write::Request& req,
                        std::map<std::string, schema::TablePtr>* tables,
                        Channel<message::Message>* channel) {
     auto table_of = [&](const types::Schema& s) -> Result<schema::TablePtr> {
@@ -393,6 +525,11 @@ class PluginService final : public pb::Plugin::Service {
         QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr rec, ipc::DecodeRecord(req.insert().record()));
         QUARRY_ASSIGN_OR_RETURN(schema::TablePtr t, table_of(*rec->schema()));
         QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr batch, ConformBatch(*t, *rec, {}));
+        if (!options_.hold_table.empty() && t->name == options_.hold_table) {
+          std::lock_guard lock(held_mu_);
+          held_.emplace_back(t, std::move(batch));
+          return Status::OK();
+        }
         channel->Push(message::Insert{t, std::move(batch)});
         return Status::OK();
       }
@@ -434,6 +571,9 @@ class PluginService final : public pb::Plugin::Service {
   Status source_status_;
   Status destination_status_;
   std::unique_ptr<plugin::SourcePlugin> source_;  // configured, for GetTables
+
+  std::mutex held_mu_;
+  std::vector<std::pair<schema::TablePtr, types::RecordBatchPtr>> held_;
 };
 
 }  // namespace
@@ -485,6 +625,9 @@ Result<std::unique_ptr<PluginServer>> PluginServer::Start(const plugin::PluginRe
                            options.network == "tcp" ? &port : nullptr);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  if (!options.init_spec.empty()) {
+    QUARRY_RETURN_NOT_OK(impl->plugin->InitWith(options.init_spec, false));
+  }
   builder.RegisterService(impl->plugin.get());
   builder.RegisterService(&impl->discovery);
   impl->server = builder.BuildAndStart();
@@ -498,6 +641,8 @@ Result<std::unique_ptr<PluginServer>> PluginServer::Start(const plugin::PluginRe
   }
   return std::unique_ptr<PluginServer>(new PluginServer(std::move(impl)));
 }
+
+Result<int64_t> PluginServer::CommitHeld() { return impl_->plugin->CommitHeld(); }
 
 void PluginServer::Wait() {
   if (impl_->server) impl_->server->Wait();

@@ -3,14 +3,18 @@
 //
 // One server serves one plugin name in the roles it has: `sqlite` is both a source and a
 // destination, so Init configures both (a role whose options do not fit the spec is unavailable,
-// and its RPCs answer FAILED_PRECONDITION with the reason). Every RPC is implemented: GetName,
+// and its RPCs answer INVALID_ARGUMENT with the reason). Every RPC is implemented: GetName,
 // GetVersion, GetSpecSchema, Init, GetTables, Sync, Read, Write, Close, TestConnection (Transform
 // and TransformSchema answer UNIMPLEMENTED: no built-in plugin is a transformer), and Discovery
 // answers [3].
 //
 // Sync and every Write / Read call get a plugin instance (connection) of their own, configured
 // with the spec Init received, so concurrent calls — a sync's Write stream next to a state
-// client's Read — never share one. Records sent by Sync carry `_cq_id` and `_cq_parent_id` but
+// client's Read — never share one.
+//
+// Sync with `backend` set keeps the source's cursors through that connection, as CloudQuery's
+// SDKs do: it reads the state table (key, value) first and writes the last cursor of each key
+// after the source finished. Records sent by Sync carry `_cq_id` and `_cq_parent_id` but
 // not `_cq_source_name` / `_cq_sync_time`, which the orchestrator adds (as CloudQuery's SDKs do).
 //
 // Thread-safe; the gRPC thread pool calls it concurrently.
@@ -31,6 +35,12 @@ struct ServeOptions {
   std::string address = "localhost:7777";  // host:port (tcp) or a socket path (unix)
   std::string network = "tcp";             // tcp or unix
   std::string version = "dev";             // answered by GetVersion
+  // When set (JSON text), the plugin is initialized with this spec at start, as if Init had been
+  // called: how Quarry hands a built-in destination to a plugin as its state backend.
+  std::string init_spec;
+  // Inserts into this table are held back, not written, until CommitHeld(): a plugin's cursor
+  // then lands only once the rows it covers have (see rpc/remote.h).
+  std::string hold_table;
 };
 
 class PluginServer {
@@ -47,6 +57,9 @@ class PluginServer {
   void Wait();
   // Stops accepting calls, cancels running ones after a grace period, and returns.
   void Shutdown();
+  // Writes the rows held back for ServeOptions::hold_table (in the order they came) and forgets
+  // them. Returns how many rows were written.
+  Result<int64_t> CommitHeld();
 
   struct Impl;
 

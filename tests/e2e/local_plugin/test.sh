@@ -4,8 +4,9 @@ source "$E2E_LIB"
 export WORK
 # CloudQuery launches a plugin binary as `<binary> serve --network unix …`. The sqlite wrapper
 # does not exec: the plugin is a grandchild, and stopping must still reach it (process group).
-printf '#!/bin/sh\n[ "$1" = serve ] && shift\nexec "%s" plugin serve test "$@"\n' "$QUARRY" > "$WORK/quarry-test-plugin"
-printf '#!/bin/sh\n[ "$1" = serve ] && shift\n"%s" plugin serve sqlite "$@"\n' "$QUARRY" > "$WORK/quarry-sqlite-plugin"
+# Each wrapper notes its pid: the plugin's process group, checked empty at the end.
+printf '#!/bin/sh\n[ "$1" = serve ] && shift\necho $$ >> "%s/pids"\nexec "%s" plugin serve test "$@"\n' "$WORK" "$QUARRY" > "$WORK/quarry-test-plugin"
+printf '#!/bin/sh\n[ "$1" = serve ] && shift\necho $$ >> "%s/pids"\n"%s" plugin serve sqlite "$@"\n' "$WORK" "$QUARRY" > "$WORK/quarry-sqlite-plugin"
 chmod +x "$WORK/quarry-test-plugin" "$WORK/quarry-sqlite-plugin"
 start=$(date +%s%N)
 run --log-format json sync --no-progress config.yml
@@ -20,10 +21,19 @@ expect_sql "$DB" "select count(*) from test_testdata_table" "1"
 # The plugins' own log lines came back through Quarry's log, tagged with the plugin.
 expect_out '"message":"plugin '"$WORK"'/quarry-sqlite-plugin: serving plugin sqlite on unix://'
 expect_out '"plugin":"'"$WORK"'/quarry-test-plugin"'
-# Both plugin processes are gone afterwards, and their sockets with them.
-if pgrep -f "plugin serve (test|sqlite) --network unix" >/dev/null; then
-  fail "a plugin process is still running: $(pgrep -af 'plugin serve')"
-fi
+# Both plugins' process groups are empty afterwards.
+[[ $(wc -l < "$WORK/pids") == 2 ]] || fail "expected two plugin launches, got $(cat "$WORK/pids")"
+while read -r pid; do
+  if pgrep -g "$pid" >/dev/null; then fail "plugin process group $pid still has: $(pgrep -ag "$pid")"; fi
+done < "$WORK/pids"
+# A plugin's warn and error lines count in the run's Warnings and Errors; errors fail the run.
+printf '#!/bin/sh\n[ "$1" = serve ] && shift\necho %s\necho %s\nexec "%s" plugin serve test "$@"\n' \
+  "'{\"level\":\"warn\",\"message\":\"quota low\"}'" "'{\"level\":\"error\",\"message\":\"region eu-x failed\"}'" \
+  "$QUARRY" > "$WORK/quarry-test-plugin"
+run sync --no-progress config.yml
+expect_status 1
+expect_out "Sync completed with errors, see logs for details. Resources: 31, Errors: 1, Warnings: 1"
+expect_out "quarry-test-plugin: region eu-x failed"
 # A plugin binary that does not exist is a clear error.
 sed "s|quarry-test-plugin|no-such-plugin|" config.yml > "$WORK/missing.yml"
 run sync "$WORK/missing.yml"
