@@ -32,6 +32,12 @@ Result<schema::TablePtr> TableFromSchema(const types::Schema& s) {
   t.description = Get(md, "cq:table_description");
   t.is_incremental = IsTrue(md, "cq:extension:incremental");
   const std::string parent = Get(md, "cq:table_depends_on");
+  for (const auto& [k, v] : md) {
+    if (k != "cq:table_name" && k != "cq:table_title" && k != "cq:table_description" &&
+        k != "cq:table_depends_on" && k != "cq:extension:incremental") {
+      t.extra_metadata.emplace(k, v);
+    }
+  }
   for (const auto& f : s.fields()) {
     schema::Column c;
     c.name = f.name;
@@ -40,6 +46,12 @@ Result<schema::TablePtr> TableFromSchema(const types::Schema& s) {
     c.primary_key = IsTrue(f.metadata, "cq:extension:primary_key");
     c.unique = IsTrue(f.metadata, "cq:extension:unique");
     c.incremental_key = IsTrue(f.metadata, "cq:extension:incremental");
+    for (const auto& [k, v] : f.metadata) {
+      if (k != "cq:extension:primary_key" && k != "cq:extension:unique" &&
+          k != "cq:extension:incremental") {
+        c.extra_metadata.emplace(k, v);
+      }
+    }
     t.columns.push_back(std::move(c));
   }
   QUARRY_ASSIGN_OR_RETURN(schema::TablePtr finalized, schema::Finalize(std::move(t)));
@@ -68,8 +80,8 @@ Result<std::vector<schema::TablePtr>> BuildTableTree(const std::vector<schema::T
     }
   }
   int visited = 0;
-  std::function<schema::Table(const schema::Table&, int)> build =
-      [&](const schema::Table& t, int depth) -> schema::Table {
+  std::function<schema::Table(const schema::Table&, int)> build = [&](const schema::Table& t,
+                                                                      int depth) -> schema::Table {
     schema::Table copy = t;
     copy.relations.clear();
     ++visited;

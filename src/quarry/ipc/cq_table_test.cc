@@ -67,6 +67,27 @@ TEST(CqTableTest, ChildKeepsItsParentAndTheTreeIsRebuilt) {
   EXPECT_EQ((*rebuilt)[0]->relations[0]->parent, "aws_instances");
 }
 
+TEST(CqTableTest, MetadataQuarryDoesNotInterpretIsKept) {
+  types::Field tags{"tags", types::json()};
+  tags.metadata = {{"cq:extension:type_schema", R"({"k":"utf8"})"},
+                   {"cq:extension:primary_key", "false"}};
+  types::Schema s({{"id", types::int64()}, tags}, {{"cq:table_name", "t"},
+                                                   {"cq:table_paid", "true"},
+                                                   {"cq:extension:constraint_name", "t_pk"},
+                                                   {"cq:table_sensitive_columns", R"(["tags"])"}});
+  auto t = DecodeTable(EncodeSchema(s));
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  // What goes on to a destination carries it all again (false flags are simply absent).
+  auto again = DecodeSchema(EncodeTable(**t));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->metadata(), (types::Metadata{{"cq:table_name", "t"},
+                                                   {"cq:table_paid", "true"},
+                                                   {"cq:extension:constraint_name", "t_pk"},
+                                                   {"cq:table_sensitive_columns", R"(["tags"])"}}));
+  EXPECT_EQ((*again)->field(1).metadata,
+            (types::Metadata{{"cq:extension:type_schema", R"({"k":"utf8"})"}}));
+}
+
 TEST(CqTableTest, SchemaWithoutTableNameIsAnError) {
   types::Schema s({{"id", types::int64()}});
   auto t = DecodeTable(EncodeSchema(s));

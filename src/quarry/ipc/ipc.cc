@@ -36,11 +36,16 @@ int64_t PaddedTo8(int64_t n) { return (n + 7) & ~int64_t{7}; }
 
 const char* ExtensionName(TypeId id) {
   switch (id) {
-    case TypeId::kUuid: return "uuid";
-    case TypeId::kJson: return "json";
-    case TypeId::kInet: return "inet";
-    case TypeId::kMac: return "mac";
-    default: return nullptr;
+    case TypeId::kUuid:
+      return "uuid";
+    case TypeId::kJson:
+      return "json";
+    case TypeId::kInet:
+      return "inet";
+    case TypeId::kMac:
+      return "mac";
+    default:
+      return nullptr;
   }
 }
 
@@ -73,15 +78,42 @@ flatbuffers::Offset<fb::Field> EncodeField(flatbuffers::FlatBufferBuilder& b,
   fb::Type tt = fb::Type_NONE;
   flatbuffers::Offset<void> t;
   switch (type.id()) {
-    case TypeId::kBool: tt = fb::Type_Bool; t = fb::CreateBool(b).Union(); break;
-    case TypeId::kInt8: tt = fb::Type_Int; t = fb::CreateInt(b, 8, true).Union(); break;
-    case TypeId::kInt16: tt = fb::Type_Int; t = fb::CreateInt(b, 16, true).Union(); break;
-    case TypeId::kInt32: tt = fb::Type_Int; t = fb::CreateInt(b, 32, true).Union(); break;
-    case TypeId::kInt64: tt = fb::Type_Int; t = fb::CreateInt(b, 64, true).Union(); break;
-    case TypeId::kUint8: tt = fb::Type_Int; t = fb::CreateInt(b, 8, false).Union(); break;
-    case TypeId::kUint16: tt = fb::Type_Int; t = fb::CreateInt(b, 16, false).Union(); break;
-    case TypeId::kUint32: tt = fb::Type_Int; t = fb::CreateInt(b, 32, false).Union(); break;
-    case TypeId::kUint64: tt = fb::Type_Int; t = fb::CreateInt(b, 64, false).Union(); break;
+    case TypeId::kBool:
+      tt = fb::Type_Bool;
+      t = fb::CreateBool(b).Union();
+      break;
+    case TypeId::kInt8:
+      tt = fb::Type_Int;
+      t = fb::CreateInt(b, 8, true).Union();
+      break;
+    case TypeId::kInt16:
+      tt = fb::Type_Int;
+      t = fb::CreateInt(b, 16, true).Union();
+      break;
+    case TypeId::kInt32:
+      tt = fb::Type_Int;
+      t = fb::CreateInt(b, 32, true).Union();
+      break;
+    case TypeId::kInt64:
+      tt = fb::Type_Int;
+      t = fb::CreateInt(b, 64, true).Union();
+      break;
+    case TypeId::kUint8:
+      tt = fb::Type_Int;
+      t = fb::CreateInt(b, 8, false).Union();
+      break;
+    case TypeId::kUint16:
+      tt = fb::Type_Int;
+      t = fb::CreateInt(b, 16, false).Union();
+      break;
+    case TypeId::kUint32:
+      tt = fb::Type_Int;
+      t = fb::CreateInt(b, 32, false).Union();
+      break;
+    case TypeId::kUint64:
+      tt = fb::Type_Int;
+      t = fb::CreateInt(b, 64, false).Union();
+      break;
     case TypeId::kFloat32:
       tt = fb::Type_FloatingPoint;
       t = fb::CreateFloatingPoint(b, fb::Precision_SINGLE).Union();
@@ -90,23 +122,35 @@ flatbuffers::Offset<fb::Field> EncodeField(flatbuffers::FlatBufferBuilder& b,
       tt = fb::Type_FloatingPoint;
       t = fb::CreateFloatingPoint(b, fb::Precision_DOUBLE).Union();
       break;
-    case TypeId::kUtf8: tt = fb::Type_Utf8; t = fb::CreateUtf8(b).Union(); break;
+    case TypeId::kUtf8:
+      tt = fb::Type_Utf8;
+      t = fb::CreateUtf8(b).Union();
+      break;
     case TypeId::kBinary:
     case TypeId::kJson:
     case TypeId::kInet:
-    case TypeId::kMac: tt = fb::Type_Binary; t = fb::CreateBinary(b).Union(); break;
+    case TypeId::kMac:
+      tt = fb::Type_Binary;
+      t = fb::CreateBinary(b).Union();
+      break;
     case TypeId::kTimestamp: {
       auto tz = b.CreateString("UTC");
       tt = fb::Type_Timestamp;
       t = fb::CreateTimestamp(b, fb::TimeUnit_MICROSECOND, tz).Union();
       break;
     }
-    case TypeId::kDate32: tt = fb::Type_Date; t = fb::CreateDate(b, fb::DateUnit_DAY).Union(); break;
+    case TypeId::kDate32:
+      tt = fb::Type_Date;
+      t = fb::CreateDate(b, fb::DateUnit_DAY).Union();
+      break;
     case TypeId::kUuid:
       tt = fb::Type_FixedSizeBinary;
       t = fb::CreateFixedSizeBinary(b, 16).Union();
       break;
-    case TypeId::kList: tt = fb::Type_List; t = fb::CreateList(b).Union(); break;
+    case TypeId::kList:
+      tt = fb::Type_List;
+      t = fb::CreateList(b).Union();
+      break;
   }
   auto md_off = EncodeMetadata(b, md, ExtensionName(type.id()));
   auto name_off = b.CreateString(name);
@@ -208,7 +252,9 @@ void PlanArray(const Array& a, BodyPlan* plan) {
   }
   const auto& values = a.values_buffer();
   switch (a.type()->layout()) {
-    case Layout::kBitmap: plan->Add(values ? values->data() : nullptr, (n + 7) / 8); break;
+    case Layout::kBitmap:
+      plan->Add(values ? values->data() : nullptr, (n + 7) / 8);
+      break;
     case Layout::kFixedWidth:
     case Layout::kFixedBinary:
       plan->Add(values ? values->data() : nullptr, n * a.type()->byte_width());
@@ -285,9 +331,9 @@ enum class WireKind : uint8_t {
 
 struct WireField {
   WireKind kind = WireKind::kFixed;
-  TypePtr type;          // the Quarry type it becomes
-  int width = 0;         // bytes per value on the wire (fixed kinds)
-  int64_t ts_mul = 1;    // timestamp: microseconds = value * ts_mul / ts_div
+  TypePtr type;        // the Quarry type it becomes
+  int width = 0;       // bytes per value on the wire (fixed kinds)
+  int64_t ts_mul = 1;  // timestamp: microseconds = value * ts_mul / ts_div
   int64_t ts_div = 1;
   std::string name;
   std::vector<WireField> children;
@@ -297,8 +343,7 @@ std::string StringOf(const flatbuffers::String* s) {
   return s == nullptr ? std::string() : std::string(s->string_view());
 }
 
-types::Metadata DecodeMetadata(
-    const flatbuffers::Vector<flatbuffers::Offset<fb::KeyValue>>* kvs) {
+types::Metadata DecodeMetadata(const flatbuffers::Vector<flatbuffers::Offset<fb::KeyValue>>* kvs) {
   types::Metadata md;
   if (kvs == nullptr) return md;
   for (const auto* kv : *kvs) {
@@ -325,8 +370,8 @@ Result<WireField> ParseField(const fb::Field* f, const std::string& parent, int 
   const std::string path = parent.empty() ? w.name : parent + "." + w.name;
   if (depth > kMaxDepth) return Status::Invalid(fmt::format("column {}: nested too deep", path));
   if (f->dictionary() != nullptr) {
-    return Status::Invalid(fmt::format("column {}: dictionary-encoded columns are not supported",
-                                       path));
+    return Status::Invalid(
+        fmt::format("column {}: dictionary-encoded columns are not supported", path));
   }
   types::Metadata md = DecodeMetadata(f->custom_metadata());
   std::string ext;
@@ -348,11 +393,20 @@ Result<WireField> ParseField(const fb::Field* f, const std::string& parent, int 
       if (t == nullptr) return Unsupported(path, "int without parameters");
       const bool s = t->is_signed();
       switch (t->bit_width()) {
-        case 8: w.type = s ? types::int8() : types::uint8(); break;
-        case 16: w.type = s ? types::int16() : types::uint16(); break;
-        case 32: w.type = s ? types::int32() : types::uint32(); break;
-        case 64: w.type = s ? types::int64() : types::uint64(); break;
-        default: return Unsupported(path, fmt::format("int{}", t->bit_width()));
+        case 8:
+          w.type = s ? types::int8() : types::uint8();
+          break;
+        case 16:
+          w.type = s ? types::int16() : types::uint16();
+          break;
+        case 32:
+          w.type = s ? types::int32() : types::uint32();
+          break;
+        case 64:
+          w.type = s ? types::int64() : types::uint64();
+          break;
+        default:
+          return Unsupported(path, fmt::format("int{}", t->bit_width()));
       }
       w.kind = WireKind::kFixed;
       w.width = t->bit_width() / 8;
@@ -393,7 +447,8 @@ Result<WireField> ParseField(const fb::Field* f, const std::string& parent, int 
       const auto* t = f->type_as_FixedSizeBinary();
       const int bw = t == nullptr ? 0 : t->byte_width();
       // Width 0 would let a row count that no buffer bounds drive the offsets allocation.
-      if (bw <= 0 || bw > (1 << 20)) return Unsupported(path, fmt::format("fixed_size_binary({})", bw));
+      if (bw <= 0 || bw > (1 << 20))
+        return Unsupported(path, fmt::format("fixed_size_binary({})", bw));
       w.width = bw;
       if (bw == 16 && (ext == "uuid" || ext == "arrow.uuid")) {
         w.kind = WireKind::kFixedBinary;
@@ -411,10 +466,17 @@ Result<WireField> ParseField(const fb::Field* f, const std::string& parent, int 
       w.type = types::timestamp();
       w.width = 8;
       switch (unit) {
-        case fb::TimeUnit_SECOND: w.ts_mul = 1'000'000; break;
-        case fb::TimeUnit_MILLISECOND: w.ts_mul = 1'000; break;
-        case fb::TimeUnit_MICROSECOND: break;
-        case fb::TimeUnit_NANOSECOND: w.ts_div = 1'000; break;
+        case fb::TimeUnit_SECOND:
+          w.ts_mul = 1'000'000;
+          break;
+        case fb::TimeUnit_MILLISECOND:
+          w.ts_mul = 1'000;
+          break;
+        case fb::TimeUnit_MICROSECOND:
+          break;
+        case fb::TimeUnit_NANOSECOND:
+          w.ts_div = 1'000;
+          break;
       }
       break;
     }
@@ -430,15 +492,18 @@ Result<WireField> ParseField(const fb::Field* f, const std::string& parent, int 
     case fb::Type_LargeList: {
       w.kind = tt == fb::Type_List ? WireKind::kList32 : WireKind::kList64;
       if (f->children() == nullptr || f->children()->size() != 1) {
-        return Status::Invalid(fmt::format("column {}: a list needs exactly one child field", path));
+        return Status::Invalid(
+            fmt::format("column {}: a list needs exactly one child field", path));
       }
       types::Field child;
-      QUARRY_ASSIGN_OR_RETURN(WireField cw, ParseField(f->children()->Get(0), path, depth + 1, &child));
+      QUARRY_ASSIGN_OR_RETURN(WireField cw,
+                              ParseField(f->children()->Get(0), path, depth + 1, &child));
       w.type = types::list(child.type);
       w.children.push_back(std::move(cw));
       break;
     }
-    default: return Unsupported(path, TypeName(tt));
+    default:
+      return Unsupported(path, TypeName(tt));
   }
   out->name = w.name;
   out->type = w.type;
@@ -469,7 +534,7 @@ Result<DecodedSchema> ParseSchema(const fb::Schema* s) {
     }
   }
   out.schema = std::make_shared<const types::Schema>(std::move(fields),
-                                                      DecodeMetadata(s->custom_metadata()));
+                                                     DecodeMetadata(s->custom_metadata()));
   return out;
 }
 
@@ -507,8 +572,8 @@ class BatchDecoder {
       return Status::Invalid(fmt::format("column {}: invalid length {}", path, n));
     }
     if (node->null_count() < 0 || node->null_count() > n) {
-      return Status::Invalid(fmt::format("column {}: invalid null count {}", path,
-                                         node->null_count()));
+      return Status::Invalid(
+          fmt::format("column {}: invalid null count {}", path, node->null_count()));
     }
     if (w.kind == WireKind::kNull) return DecodeNull(w, n, path);
 
@@ -534,7 +599,8 @@ class BatchDecoder {
         return Make(w.type, n, nulls, valid, Copy(values, n * w.width), nullptr, nullptr);
       }
       case WireKind::kTimestamp:
-      case WireKind::kDate64: return DecodeTime(w, n, nulls, valid, path);
+      case WireKind::kDate64:
+        return DecodeTime(w, n, nulls, valid, path);
       case WireKind::kFixedToBinary: {
         QUARRY_ASSIGN_OR_RETURN(auto values, NextBuffer(path, n * w.width));
         auto* offsets = reinterpret_cast<int32_t*>(NewBytes((n + 1) * 4));
@@ -593,11 +659,13 @@ class BatchDecoder {
         QUARRY_ASSIGN_OR_RETURN(BufferPtr off, Offsets(n, wide, path, &first, &last, false));
         QUARRY_ASSIGN_OR_RETURN(ArrayPtr child, Decode(w.children[0], path + ".item"));
         if (last > child->length()) {
-          return Status::Invalid(fmt::format("column {}: list offsets point past the values", path));
+          return Status::Invalid(
+              fmt::format("column {}: list offsets point past the values", path));
         }
         return Make(w.type, n, nulls, valid, off, nullptr, child);
       }
-      case WireKind::kNull: break;
+      case WireKind::kNull:
+        break;
     }
     return Status::Internal("unreachable");
   }
@@ -633,12 +701,13 @@ class BatchDecoder {
     const int64_t off = b->offset(), len = b->length();
     const auto body = static_cast<int64_t>(body_.size());
     if (off < 0 || len < 0 || off > body || len > body - off) {
-      return Status::Invalid(fmt::format(
-          "column {}: buffer [{}, +{}) lies outside the {}-byte message body", path, off, len, body));
+      return Status::Invalid(
+          fmt::format("column {}: buffer [{}, +{}) lies outside the {}-byte message body", path,
+                      off, len, body));
     }
     if (len < min_size) {
-      return Status::Invalid(fmt::format("column {}: buffer of {} bytes, {} needed", path, len,
-                                         min_size));
+      return Status::Invalid(
+          fmt::format("column {}: buffer of {} bytes, {} needed", path, len, min_size));
     }
     return body_.substr(static_cast<size_t>(off), static_cast<size_t>(len));
   }
@@ -708,7 +777,8 @@ class BatchDecoder {
       if (date) {
         int64_t days = v / 86'400'000;
         if (v % 86'400'000 < 0) --days;  // floor
-        if (days < std::numeric_limits<int32_t>::min() || days > std::numeric_limits<int32_t>::max()) {
+        if (days < std::numeric_limits<int32_t>::min() ||
+            days > std::numeric_limits<int32_t>::max()) {
           return fail(i, v);
         }
         const auto d = static_cast<int32_t>(days);
@@ -730,8 +800,8 @@ class BatchDecoder {
 
   Result<ArrayPtr> DecodeNull(const WireField& w, int64_t n, const std::string& path) {
     if (n > kMaxNullColumnRows) {
-      return Status::Invalid(fmt::format("column {}: {} rows of type null (at most {})", path, n,
-                                         kMaxNullColumnRows));
+      return Status::Invalid(
+          fmt::format("column {}: {} rows of type null (at most {})", path, n, kMaxNullColumnRows));
     }
     auto valid = std::make_shared<const Buffer>(NewBytes((n + 7) / 8), (n + 7) / 8);
     auto off = std::make_shared<const Buffer>(NewBytes((n + 1) * 4), (n + 1) * 4);
@@ -781,8 +851,8 @@ class MessageReader {
       return std::unique_ptr<RawMessage>();
     }
     if (len < 0 || static_cast<size_t>(len) > bytes_.size() - pos_) {
-      return Error(fmt::format("metadata length {} exceeds the {} bytes left", len,
-                               bytes_.size() - pos_));
+      return Error(
+          fmt::format("metadata length {} exceeds the {} bytes left", len, bytes_.size() - pos_));
     }
     auto raw = std::make_unique<RawMessage>();
     const char* meta = bytes_.data() + pos_;
@@ -791,15 +861,15 @@ class MessageReader {
       std::memcpy(raw->aligned.get(), meta, static_cast<size_t>(len));
       meta = reinterpret_cast<const char*>(raw->aligned.get());
     }
-    flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(meta),
-                                   static_cast<size_t>(len), 64, 100'000);
+    flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(meta), static_cast<size_t>(len),
+                                   64, 100'000);
     if (!fb::VerifyMessageBuffer(verifier)) return Error("malformed message metadata");
     raw->message = fb::GetMessage(meta);
     pos_ += static_cast<size_t>(len);
     const int64_t body_len = raw->message->body_length();
     if (body_len < 0 || static_cast<uint64_t>(body_len) > bytes_.size() - pos_) {
-      return Error(fmt::format("body length {} exceeds the {} bytes left", body_len,
-                               bytes_.size() - pos_));
+      return Error(
+          fmt::format("body length {} exceeds the {} bytes left", body_len, bytes_.size() - pos_));
     }
     if (raw->message->version() < fb::MetadataVersion_V4) {
       return Error("metadata versions before V4 are not supported");
@@ -837,8 +907,8 @@ Result<types::RecordBatchPtr> DecodeBatch(const DecodedSchema& s, const RawMessa
   for (const auto& w : s.wire) {
     QUARRY_ASSIGN_OR_RETURN(ArrayPtr a, dec.Decode(w, w.name));
     if (a->length() != rows) {
-      return Status::Invalid(fmt::format("column {}: {} rows in a batch of {}", w.name,
-                                         a->length(), rows));
+      return Status::Invalid(
+          fmt::format("column {}: {} rows in a batch of {}", w.name, a->length(), rows));
     }
     columns.push_back(std::move(a));
   }
@@ -897,13 +967,14 @@ Result<DecodedStream> DecodeStream(std::string_view bytes) {
     if (!*next) break;
     const RawMessage& raw = **next;
     if (raw.message->header_type() != fb::MessageHeader_RecordBatch) {
-      return WithPrefix(Status::Invalid(fmt::format(
-          "message {}: {} messages are not supported", reader.index(),
-          fb::EnumNameMessageHeader(raw.message->header_type()))));
+      return WithPrefix(
+          Status::Invalid(fmt::format("message {}: {} messages are not supported", reader.index(),
+                                      fb::EnumNameMessageHeader(raw.message->header_type()))));
     }
     auto batch = DecodeBatch(*s, raw);
     if (!batch.ok()) {
-      return WithPrefix(batch.status().WithContext(fmt::format("record batch {}", out.batches.size() + 1)));
+      return WithPrefix(
+          batch.status().WithContext(fmt::format("record batch {}", out.batches.size() + 1)));
     }
     out.batches.push_back(batch.MoveValue());
   }

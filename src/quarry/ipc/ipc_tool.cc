@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "quarry/ipc/ipc.h"
+#include "quarry/types/every_type.h"
 #include "quarry/types/json.h"
 
 namespace {
@@ -53,18 +54,12 @@ int Read(const char* path) {
 
 int Write(const char* path) {
   using namespace types;
-  std::vector<Field> fields{
-      {"b", boolean()},     {"i8", int8()},     {"i16", int16()},   {"i32", int32()},
-      {"i64", int64()},     {"u8", uint8()},    {"u16", uint16()},  {"u32", uint32()},
-      {"u64", uint64()},    {"f32", float32()}, {"f64", float64()}, {"s", utf8()},
-      {"bin", binary()},    {"ts", timestamp()}, {"d", date32()},   {"id", uuid()},
-      {"j", json()},        {"ip", inet()},     {"m", mac()},       {"l", list(int64())},
-      {"ls", list(utf8())},
-  };
+  std::vector<Field> fields = EveryTypeFields();
+
   fields[4].nullable = false;
   fields[4].metadata = {{"cq:extension:primary_key", "true"}};
-  auto schema = std::make_shared<const Schema>(
-      std::move(fields), Metadata{{"cq:table_name", "quarry_every_type"}});
+  auto schema = std::make_shared<const Schema>(std::move(fields),
+                                               Metadata{{"cq:table_name", "quarry_every_type"}});
   auto batch = BatchFromJson(
       schema,
       R"([{"b":true,"i8":-8,"i16":-16,"i32":-32,"i64":-64,"u8":8,"u16":16,"u32":32,)"

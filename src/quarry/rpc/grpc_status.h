@@ -13,12 +13,23 @@ inline grpc::Status ToGrpc(const Status& st) {
   if (st.ok()) return grpc::Status::OK;
   grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
   switch (st.code()) {
-    case StatusCode::kOk: break;
-    case StatusCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
-    case StatusCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
-    case StatusCode::kIOError: code = grpc::StatusCode::UNAVAILABLE; break;
-    case StatusCode::kCancelled: code = grpc::StatusCode::CANCELLED; break;
-    case StatusCode::kInternal: code = grpc::StatusCode::INTERNAL; break;
+    case StatusCode::kOk:
+      break;
+    case StatusCode::kInvalidArgument:
+      code = grpc::StatusCode::INVALID_ARGUMENT;
+      break;
+    case StatusCode::kNotFound:
+      code = grpc::StatusCode::NOT_FOUND;
+      break;
+    case StatusCode::kIOError:
+      code = grpc::StatusCode::UNAVAILABLE;
+      break;
+    case StatusCode::kCancelled:
+      code = grpc::StatusCode::CANCELLED;
+      break;
+    case StatusCode::kInternal:
+      code = grpc::StatusCode::INTERNAL;
+      break;
   }
   return grpc::Status(code, st.message());
 }
@@ -29,12 +40,17 @@ inline Status FromGrpc(const grpc::Status& st, const std::string& what) {
   const std::string msg = what + ": " + st.error_message();
   switch (st.error_code()) {
     case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::FAILED_PRECONDITION: return Status::Invalid(msg);
-    case grpc::StatusCode::NOT_FOUND: return Status::NotFound(msg);
-    case grpc::StatusCode::CANCELLED: return Status::Cancelled(msg);
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return Status::Invalid(msg);
+    case grpc::StatusCode::NOT_FOUND:
+      return Status::NotFound(msg);
+    case grpc::StatusCode::CANCELLED:
+      return Status::Cancelled(msg);
     case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return Status::IOError(msg);
-    default: return Status::IOError(msg);
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return Status::IOError(msg);
+    default:
+      return Status::IOError(msg);
   }
 }
 

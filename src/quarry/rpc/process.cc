@@ -1,6 +1,7 @@
 #include "quarry/rpc/process.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -11,7 +12,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 extern char** environ;
@@ -45,15 +45,14 @@ Result<std::unique_ptr<PluginProcess>> PluginProcess::Start(const Options& optio
   posix_spawnattr_init(&attr);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
   posix_spawnattr_setpgroup(&attr, 0);
-  std::vector<std::string> args{options.path, "serve",        "--network",
-                                "unix",       "--address",    socket,
-                                "--log-format", "json",       "--log-level",
-                                options.log_level};
+  std::vector<std::string> args{options.path,  "serve",          "--network",    "unix",
+                                "--address",   socket,           "--log-format", "json",
+                                "--log-level", options.log_level};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const int rc = posix_spawnp(&p->pid_, options.path.c_str(), &actions, &attr, argv.data(),
-                              environ);
+  const int rc =
+      posix_spawnp(&p->pid_, options.path.c_str(), &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(out[1]);
@@ -62,12 +61,14 @@ Result<std::unique_ptr<PluginProcess>> PluginProcess::Start(const Options& optio
     close(out[0]);
     close(err[0]);
     p->pid_ = -1;
-    return Status::IOError(fmt::format("plugin {}: cannot start {}: {}", options.name,
-                                       options.path, std::strerror(rc)));
+    return Status::IOError(fmt::format("plugin {}: cannot start {}: {}", options.name, options.path,
+                                       std::strerror(rc)));
   }
   PluginProcess* raw = p.get();
-  p->out_thread_ = std::jthread([raw, fd = out[0]](std::stop_token st) { raw->ReadLines(fd, false, st); });
-  p->err_thread_ = std::jthread([raw, fd = err[0]](std::stop_token st) { raw->ReadLines(fd, true, st); });
+  p->out_thread_ =
+      std::jthread([raw, fd = out[0]](std::stop_token st) { raw->ReadLines(fd, false, st); });
+  p->err_thread_ =
+      std::jthread([raw, fd = err[0]](std::stop_token st) { raw->ReadLines(fd, true, st); });
   return p;
 }
 
@@ -119,9 +120,9 @@ void PluginProcess::ReadLines(int fd, bool is_stderr, std::stop_token stop) {
       }
       return;
     }
-    logger_.Debug(fmt::format("plugin {} {}: {}", options_.name, is_stderr ? "stderr" : "stdout",
-                              line),
-                  fields);
+    logger_.Debug(
+        fmt::format("plugin {} {}: {}", options_.name, is_stderr ? "stderr" : "stdout", line),
+        fields);
   };
   while (true) {
     pollfd pfd{fd, POLLIN, 0};

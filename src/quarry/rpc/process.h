@@ -29,8 +29,8 @@ namespace quarry::rpc {
 class PluginProcess {
  public:
   struct Options {
-    std::string path;         // the plugin executable
-    std::string name;         // the plugin's name in the config (for log lines)
+    std::string path;  // the plugin executable
+    std::string name;  // the plugin's name in the config (for log lines)
     std::string log_level = "info";
     std::chrono::milliseconds grace{5000};  // SIGINT → SIGKILL
   };

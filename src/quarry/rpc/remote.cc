@@ -13,6 +13,7 @@
 #include "quarry/base/uuid.h"
 #include "quarry/ipc/cq_table.h"
 #include "quarry/ipc/ipc.h"
+#include "quarry/rpc/client.h"
 #include "quarry/rpc/grpc_status.h"
 #include "quarry/rpc/process.h"
 #include "quarry/rpc/server.h"
@@ -25,7 +26,6 @@ namespace disc = ::cloudquery::discovery::v1;
 
 namespace {
 
-constexpr int kMaxMessageBytes = 200 * 1024 * 1024;
 constexpr auto kConnectTimeout = std::chrono::seconds(15);
 constexpr auto kUnaryTimeout = std::chrono::seconds(120);
 
@@ -50,15 +50,7 @@ class Connection {
     } else {
       c->target_ = std::string(path);
     }
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-    args.SetMaxSendMessageSize(kMaxMessageBytes);
-    // The first attempts usually come before a launched plugin listens: retry quickly instead of
-    // gRPC's default one-second backoff.
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
-    c->channel_ = grpc::CreateCustomChannel(c->target_, grpc::InsecureChannelCredentials(), args);
+    c->channel_ = DialPlugin(c->target_);
     // A launched plugin needs a moment to bind its socket: retry until it answers or dies.
     const auto deadline = std::chrono::system_clock::now() + kConnectTimeout;
     while (!c->channel_->WaitForConnected(std::chrono::system_clock::now() +
@@ -68,8 +60,8 @@ class Connection {
                                            c->process_->LastLines()));
       }
       if (std::chrono::system_clock::now() > deadline) {
-        return Status::IOError(fmt::format("{}: no gRPC server at {} after {} s", where,
-                                           c->target_, kConnectTimeout.count()));
+        return Status::IOError(fmt::format("{}: no gRPC server at {} after {} s", where, c->target_,
+                                           kConnectTimeout.count()));
       }
     }
     c->stub_ = pb::Plugin::NewStub(c->channel_);
@@ -167,9 +159,10 @@ class RemoteSource final : public plugin::SourcePlugin {
       auto rows = backend_server_->CommitHeld();
       st = rows.status();
       if (rows.ok() && *rows > 0) {
-        logger_.Info(fmt::format("plugin {}: state saved ({} row(s) of {}) after every "
-                                 "destination wrote the sync",
-                                 path_, *rows, backend_table_));
+        logger_.Info(
+            fmt::format("plugin {}: state saved ({} row(s) of {}) after every "
+                        "destination wrote the sync",
+                        path_, *rows, backend_table_));
       }
     }
     StopBackend();
@@ -215,8 +208,8 @@ class RemoteSource final : public plugin::SourcePlugin {
     auto table_for = [&](const std::string& name) -> Result<schema::TablePtr> {
       auto it = by_name.find(name);
       if (it == by_name.end()) {
-        return Status::Invalid(fmt::format("sent rows of table \"{}\", which was not requested",
-                                           name));
+        return Status::Invalid(
+            fmt::format("sent rows of table \"{}\", which was not requested", name));
       }
       return it->second;
     };
@@ -260,13 +253,15 @@ class RemoteSource final : public plugin::SourcePlugin {
           break;
         case pb::Sync::Response::kDeleteRecord:
           if (!warned_delete) {
-            logger_.Warn(fmt::format("plugin {}: delete_record messages are not supported and "
-                                     "were ignored (table {})",
-                                     path_, resp.delete_record().table_name()));
+            logger_.Warn(
+                fmt::format("plugin {}: delete_record messages are not supported and "
+                            "were ignored (table {})",
+                            path_, resp.delete_record().table_name()));
             warned_delete = true;
           }
           break;
-        default: break;
+        default:
+          break;
       }
     }
     if (!st.ok()) ctx.TryCancel();
@@ -290,7 +285,8 @@ class RemoteSource final : public plugin::SourcePlugin {
     backend_table_ = table;
     if (d.registry == "grpc") return d.path;
     if (d.registry == "local") {
-      QUARRY_ASSIGN_OR_RETURN(backend_conn_, Connection::Open(d.registry, d.path, logger_, options_));
+      QUARRY_ASSIGN_OR_RETURN(backend_conn_,
+                              Connection::Open(d.registry, d.path, logger_, options_));
       QUARRY_RETURN_NOT_OK(backend_conn_->Init(d.spec, false));
       return backend_conn_->target();
     }
@@ -431,43 +427,27 @@ class RemoteDestination final : public plugin::DestinationPlugin {
 
   Result<int64_t> DeleteStale(const schema::Table& table, std::string_view source_name,
                               int64_t sync_time_us) override {
-    QUARRY_RETURN_NOT_OK(Stream(fmt::format("delete stale {}", table.name),
-                                [&](grpc::ClientWriter<pb::Write::Request>& w) {
-                                  pb::Write::Request req;
-                                  auto* d = req.mutable_delete_();
-                                  d->set_table_name(table.name);
-                                  d->set_table(ipc::EncodeTable(*Outgoing(table)));
-                                  d->set_source_name(std::string(source_name));
-                                  d->mutable_sync_time()->set_seconds(sync_time_us / 1'000'000);
-                                  d->mutable_sync_time()->set_nanos(
-                                      static_cast<int32_t>(sync_time_us % 1'000'000) * 1000);
-                                  return w.Write(req);
-                                }));
+    QUARRY_RETURN_NOT_OK(Stream(
+        fmt::format("delete stale {}", table.name), [&](grpc::ClientWriter<pb::Write::Request>& w) {
+          pb::Write::Request req;
+          auto* d = req.mutable_delete_();
+          d->set_table_name(table.name);
+          d->set_table(ipc::EncodeTable(*Outgoing(table)));
+          d->set_source_name(std::string(source_name));
+          d->mutable_sync_time()->set_seconds(sync_time_us / 1'000'000);
+          d->mutable_sync_time()->set_nanos(static_cast<int32_t>(sync_time_us % 1'000'000) * 1000);
+          return w.Write(req);
+        }));
     return int64_t{0};  // the protocol does not report how many rows went
   }
 
   Status Read(const schema::Table& table,
               const std::function<Status(types::RecordBatchPtr)>& fn) override {
     if (!conn_) return Status::Invalid("read: not initialized");
-    grpc::ClientContext ctx;
-    pb::Read::Request req;
-    req.set_table(ipc::EncodeTable(*Outgoing(table)));
-    auto reader = conn_->stub().Read(&ctx, req);
-    pb::Read::Response resp;
-    Status st;
-    while (st.ok() && reader->Read(&resp)) {
-      auto rec = ipc::DecodeRecord(resp.record());
-      if (!rec.ok()) {
-        st = rec.status();
-        break;
-      }
-      auto batch = ConformBatch(table, **rec, {});
-      st = batch.ok() ? fn(batch.MoveValue()) : batch.status();
-    }
-    if (!st.ok()) ctx.TryCancel();
-    grpc::Status gs = reader->Finish();
-    if (!st.ok()) return st.WithContext(fmt::format("read {}", table.name));
-    return FromGrpc(gs, fmt::format("read {}", table.name));
+    return ReadRecords(conn_->stub(), *Outgoing(table), [&](const types::RecordBatch& rec) {
+      auto batch = ConformBatch(table, rec, {});
+      return batch.ok() ? fn(batch.MoveValue()) : batch.status();
+    });
   }
 
   Status Close() override {
@@ -482,11 +462,7 @@ class RemoteDestination final : public plugin::DestinationPlugin {
   Status Stream(const std::string& what,
                 const std::function<bool(grpc::ClientWriter<pb::Write::Request>&)>& fill) {
     if (!conn_) return Status::Invalid(what + ": not initialized");
-    grpc::ClientContext ctx;
-    pb::Write::Response resp;
-    auto writer = conn_->stub().Write(&ctx, &resp);
-    if (fill(*writer)) writer->WritesDone();
-    return FromGrpc(writer->Finish(), what);
+    return WriteStream(conn_->stub(), what, fill);
   }
 
   // The table as this destination's write mode sends it.

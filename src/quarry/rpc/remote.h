@@ -42,10 +42,9 @@ struct RemoteOptions {
 
 // `builtins` serves a built-in destination named by backend_options (may be null: then only
 // remote backends work).
-std::unique_ptr<plugin::SourcePlugin> NewRemoteSource(std::string_view registry,
-                                                      std::string_view path, Logger& logger,
-                                                      const RemoteOptions& options = {},
-                                                      const plugin::PluginRegistry* builtins = nullptr);
+std::unique_ptr<plugin::SourcePlugin> NewRemoteSource(
+    std::string_view registry, std::string_view path, Logger& logger,
+    const RemoteOptions& options = {}, const plugin::PluginRegistry* builtins = nullptr);
 std::unique_ptr<plugin::DestinationPlugin> NewRemoteDestination(std::string_view registry,
                                                                 std::string_view path,
                                                                 Logger& logger,

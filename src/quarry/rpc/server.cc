@@ -14,6 +14,7 @@
 #include "quarry/base/time.h"
 #include "quarry/ipc/cq_table.h"
 #include "quarry/ipc/ipc.h"
+#include "quarry/rpc/client.h"
 #include "quarry/rpc/grpc_status.h"
 #include "quarry/rpc/wire.h"
 #include "quarry/writer/batch_writer.h"
@@ -24,8 +25,6 @@ namespace pb = ::cloudquery::plugin::v3;
 namespace disc = ::cloudquery::discovery::v1;
 
 namespace {
-
-constexpr int kMaxMessageBytes = 200 * 1024 * 1024;
 
 Result<nlohmann::json> ParseSpec(const std::string& bytes) {
   if (bytes.empty()) return nlohmann::json::object();
@@ -71,7 +70,8 @@ class SyncSink : public plugin::MessageSink {
       resp.mutable_migrate_table()->set_table(ipc::EncodeTable(*Stripped(m->table)));
     } else if (const auto* ins = std::get_if<message::Insert>(&msg)) {
       schema::TablePtr t = Stripped(ins->table);
-      resp.mutable_insert()->set_record(ipc::EncodeRecord(*StripOrchestratorColumns(*t, *ins->batch)));
+      resp.mutable_insert()->set_record(
+          ipc::EncodeRecord(*StripOrchestratorColumns(*t, *ins->batch)));
     } else if (const auto* err = std::get_if<message::TableError>(&msg)) {
       resp.mutable_error()->set_table_name(err->table_name);
       resp.mutable_error()->set_error(err->error);
@@ -125,41 +125,21 @@ class StateClient {
     key.not_null = true;
     t.columns = {key, {"value", types::utf8()}};
     QUARRY_ASSIGN_OR_RETURN(c->table_, schema::Finalize(t));
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-    args.SetMaxSendMessageSize(kMaxMessageBytes);
-    c->stub_ = pb::Plugin::NewStub(
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+    c->stub_ = pb::Plugin::NewStub(DialPlugin(target));
     pb::Write::Request migrate;
     migrate.mutable_migrate_table()->set_table(ipc::EncodeTable(*c->table_));
     QUARRY_RETURN_NOT_OK(c->WriteOne(migrate).WithContext("state backend: create table"));
-    grpc::ClientContext ctx;
-    pb::Read::Request req;
-    req.set_table(ipc::EncodeTable(*c->table_));
-    auto reader = c->stub_->Read(&ctx, req);
-    pb::Read::Response resp;
-    Status st;
-    while (st.ok() && reader->Read(&resp)) {
-      auto rec = ipc::DecodeRecord(resp.record());
-      if (!rec.ok()) {
-        st = rec.status();
-        break;
-      }
-      const int k = (*rec)->schema()->IndexOf("key"), v = (*rec)->schema()->IndexOf("value");
-      if (k < 0 || v < 0) {
-        st = Status::Invalid("state table without key and value columns");
-        break;
-      }
-      for (int64_t i = 0; i < (*rec)->num_rows(); ++i) {
-        if ((*rec)->column(k).IsNull(i)) continue;
-        c->values_[std::string((*rec)->column(k).GetView(i))] =
-            (*rec)->column(v).IsNull(i) ? "" : std::string((*rec)->column(v).GetView(i));
-      }
-    }
-    if (!st.ok()) ctx.TryCancel();
-    grpc::Status gs = reader->Finish();
-    QUARRY_RETURN_NOT_OK(st.WithContext("state backend: read"));
-    QUARRY_RETURN_NOT_OK(FromGrpc(gs, "state backend: read"));
+    QUARRY_RETURN_NOT_OK(
+        ReadRecords(*c->stub_, *c->table_, [&](const types::RecordBatch& rec) -> Status {
+          const int k = rec.schema()->IndexOf("key"), v = rec.schema()->IndexOf("value");
+          if (k < 0 || v < 0) return Status::Invalid("state table without key and value columns");
+          for (int64_t i = 0; i < rec.num_rows(); ++i) {
+            if (rec.column(k).IsNull(i)) continue;
+            c->values_[std::string(rec.column(k).GetView(i))] =
+                rec.column(v).IsNull(i) ? "" : std::string(rec.column(v).GetView(i));
+          }
+          return Status::OK();
+        }).WithContext("state backend"));
     return c;
   }
 
@@ -181,11 +161,7 @@ class StateClient {
  private:
   StateClient() = default;
   Status WriteOne(const pb::Write::Request& msg) {
-    grpc::ClientContext ctx;
-    pb::Write::Response resp;
-    auto w = stub_->Write(&ctx, &resp);
-    if (w->Write(msg)) w->WritesDone();
-    return FromGrpc(w->Finish(), "write");
+    return WriteStream(*stub_, "write", [&](auto& w) { return w.Write(msg); });
   }
 
   schema::TablePtr table_;
@@ -195,8 +171,7 @@ class StateClient {
 
 class PluginService final : public pb::Plugin::Service {
  public:
-  PluginService(const plugin::PluginRegistry& registry, const ServeOptions& options,
-                Logger& logger)
+  PluginService(const plugin::PluginRegistry& registry, const ServeOptions& options, Logger& logger)
       : registry_(registry), options_(options), logger_(logger) {
     const auto sources = registry.source_names();
     const auto dests = registry.destination_names();
@@ -260,8 +235,7 @@ class PluginService final : public pb::Plugin::Service {
     source_ = std::move(source);
     initialized_ = true;
     logger_.Info(fmt::format("plugin {} initialized ({}{}{})", options_.plugin,
-                             src_st.ok() ? "source" : "",
-                             src_st.ok() && dst_st.ok() ? " and " : "",
+                             src_st.ok() ? "source" : "", src_st.ok() && dst_st.ok() ? " and " : "",
                              dst_st.ok() ? "destination" : ""));
     return Status::OK();
   }
@@ -485,7 +459,8 @@ class PluginService final : public pb::Plugin::Service {
   }
 
   static Result<std::vector<schema::TablePtr>> Select(
-      const plugin::SourcePlugin& src, const google::protobuf::RepeatedPtrField<std::string>& tables,
+      const plugin::SourcePlugin& src,
+      const google::protobuf::RepeatedPtrField<std::string>& tables,
       const google::protobuf::RepeatedPtrField<std::string>& skip, bool skip_dependent) {
     QUARRY_ASSIGN_OR_RETURN(auto tree, src.Tables());
     schema::TableSelection sel;
@@ -500,9 +475,8 @@ class PluginService final : public pb::Plugin::Service {
   }
 
   // One Write message into the writer's channel (or, for the held table, into held_).
-  Status Handle(const pb::Write::Request& req,
-                       std::map<std::string, schema::TablePtr>* tables,
-                       Channel<message::Message>* channel) {
+  Status Handle(const pb::Write::Request& req, std::map<std::string, schema::TablePtr>* tables,
+                Channel<message::Message>* channel) {
     auto table_of = [&](const types::Schema& s) -> Result<schema::TablePtr> {
       auto it = s.metadata().find("cq:table_name");
       if (it == s.metadata().end()) return Status::Invalid("record without cq:table_name");
@@ -522,7 +496,8 @@ class PluginService final : public pb::Plugin::Service {
         return Status::OK();
       }
       case pb::Write::Request::kInsert: {
-        QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr rec, ipc::DecodeRecord(req.insert().record()));
+        QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr rec,
+                                ipc::DecodeRecord(req.insert().record()));
         QUARRY_ASSIGN_OR_RETURN(schema::TablePtr t, table_of(*rec->schema()));
         QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr batch, ConformBatch(*t, *rec, {}));
         if (!options_.hold_table.empty() && t->name == options_.hold_table) {
@@ -555,7 +530,8 @@ class PluginService final : public pb::Plugin::Service {
         return Status::Invalid(
             fmt::format("delete_record (table {}) is not supported by Quarry's destinations",
                         req.delete_record().table_name()));
-      default: return Status::Invalid("empty write message");
+      default:
+        return Status::Invalid("empty write message");
     }
   }
 
@@ -609,8 +585,10 @@ Result<std::unique_ptr<PluginServer>> PluginServer::Start(const plugin::PluginRe
   std::string listen;
   if (options.network == "unix") {
     std::string path = options.address;
-    if (path.starts_with("unix://")) path = path.substr(7);
-    else if (path.starts_with("unix:")) path = path.substr(5);
+    if (path.starts_with("unix://"))
+      path = path.substr(7);
+    else if (path.starts_with("unix:"))
+      path = path.substr(5);
     ::unlink(path.c_str());  // a socket left by an earlier run
     listen = "unix:" + path;
     impl->target = "unix://" + path;
@@ -632,8 +610,8 @@ Result<std::unique_ptr<PluginServer>> PluginServer::Start(const plugin::PluginRe
   builder.RegisterService(&impl->discovery);
   impl->server = builder.BuildAndStart();
   if (!impl->server || (options.network == "tcp" && port == 0)) {
-    return Status::IOError(fmt::format("cannot listen on {} ({})", options.address,
-                                       options.network));
+    return Status::IOError(
+        fmt::format("cannot listen on {} ({})", options.address, options.network));
   }
   if (options.network == "tcp") {
     const auto colon = options.address.rfind(':');

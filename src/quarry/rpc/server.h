@@ -30,8 +30,8 @@
 namespace quarry::rpc {
 
 struct ServeOptions {
-  std::string plugin;          // built-in plugin name: "sqlite", "test", …
-  std::string kind;            // "source", "destination" or empty for every role it has
+  std::string plugin;                      // built-in plugin name: "sqlite", "test", …
+  std::string kind;                        // "source", "destination" or empty for every role it has
   std::string address = "localhost:7777";  // host:port (tcp) or a socket path (unix)
   std::string network = "tcp";             // tcp or unix
   std::string version = "dev";             // answered by GetVersion

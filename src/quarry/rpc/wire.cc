@@ -79,9 +79,10 @@ Result<types::RecordBatchPtr> ConformBatch(const schema::Table& table,
       if (c.not_null && a.null_count() > 0) {
         for (int64_t r = 0; r < n; ++r) {
           if (a.IsNull(r)) {
-            return Status::Invalid(fmt::format("table {}: column {}: row {}: null in a not-null "
-                                               "column",
-                                               table.name, c.name, r + 1));
+            return Status::Invalid(
+                fmt::format("table {}: column {}: row {}: null in a not-null "
+                            "column",
+                            table.name, c.name, r + 1));
           }
         }
       }
@@ -110,15 +111,15 @@ Result<types::RecordBatchPtr> ConformBatch(const schema::Table& table,
       QUARRY_ASSIGN_OR_RETURN(auto a, b.Finish());
       cols.push_back(std::move(a));
     } else {
-      return Status::Invalid(fmt::format("table {}: record has no column {} (not null)",
-                                         table.name, c.name));
+      return Status::Invalid(
+          fmt::format("table {}: record has no column {} (not null)", table.name, c.name));
     }
   }
   if (used != rs.num_fields()) {
     for (const auto& f : rs.fields()) {
       if (table.ColumnIndex(f.name) < 0) {
-        return Status::Invalid(fmt::format("table {}: record has column {} the table does not",
-                                           table.name, f.name));
+        return Status::Invalid(
+            fmt::format("table {}: record has column {} the table does not", table.name, f.name));
       }
     }
   }

@@ -25,7 +25,7 @@ types::RecordBatchPtr StripOrchestratorColumns(const schema::Table& stripped,
                                                const types::RecordBatch& batch);
 
 struct ConformOptions {
-  std::string source_name;  // fills _cq_source_name when the record lacks it
+  std::string source_name;   // fills _cq_source_name when the record lacks it
   int64_t sync_time_us = 0;  // fills _cq_sync_time when the record lacks it
 };
 

@@ -50,8 +50,9 @@ TEST(WireTest, ConformRefusesWhatDoesNotFit) {
   ASSERT_FALSE(wrong_type.ok());
   EXPECT_EQ(wrong_type.status().message(),
             "table items: column id: record has type utf8, table has int64");
-  auto extra = ConformBatch(*table, *Record({{"id", types::int64()}, {"zzz", types::int64()}},
-                                            R"([{"id":1,"zzz":2}])"), {});
+  auto extra = ConformBatch(
+      *table, *Record({{"id", types::int64()}, {"zzz", types::int64()}}, R"([{"id":1,"zzz":2}])"),
+      {});
   ASSERT_FALSE(extra.ok());
   EXPECT_EQ(extra.status().message(), "table items: record has column zzz the table does not");
   auto missing = ConformBatch(*table, *Record({{"name", types::utf8()}}, R"([{"name":"a"}])"), {});
@@ -59,7 +60,8 @@ TEST(WireTest, ConformRefusesWhatDoesNotFit) {
   EXPECT_EQ(missing.status().message(), "table items: record has no column id (not null)");
   auto null_key = ConformBatch(*table, *Record({{"id", types::int64()}}, R"([{"id":1},{}])"), {});
   ASSERT_FALSE(null_key.ok());
-  EXPECT_EQ(null_key.status().message(), "table items: column id: row 2: null in a not-null column");
+  EXPECT_EQ(null_key.status().message(),
+            "table items: column id: row 2: null in a not-null column");
 }
 
 TEST(WireTest, ServedTablesLeaveTheOrchestratorColumnsOut) {

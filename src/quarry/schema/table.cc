@@ -27,13 +27,14 @@ types::SchemaPtr ArrowSchemaOf(const Table& t) {
   std::vector<types::Field> fields;
   fields.reserve(t.columns.size());
   for (const auto& c : t.columns) {
-    types::Metadata md;
+    types::Metadata md = c.extra_metadata;
     if (c.primary_key) md["cq:extension:primary_key"] = "true";
     if (c.unique) md["cq:extension:unique"] = "true";
     if (c.incremental_key) md["cq:extension:incremental"] = "true";
     fields.push_back({c.name, c.type, !c.not_null, std::move(md)});
   }
-  types::Metadata md{{"cq:table_name", t.name}};
+  types::Metadata md = t.extra_metadata;
+  md["cq:table_name"] = t.name;
   if (!t.title.empty()) md["cq:table_title"] = t.title;
   if (!t.description.empty()) md["cq:table_description"] = t.description;
   if (!t.parent.empty()) md["cq:table_depends_on"] = t.parent;

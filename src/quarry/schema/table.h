@@ -28,6 +28,9 @@ struct Column {
   bool not_null = false;
   bool unique = false;
   bool incremental_key = false;
+  // Field metadata Quarry does not interpret (e.g. CloudQuery's cq:extension:type_schema), kept
+  // as a plugin sent it and sent on with the column.
+  types::Metadata extra_metadata;
 };
 
 struct Table;
@@ -44,6 +47,9 @@ struct Table {
   // table that Quarry names sales_orders. Empty: patterns match `name` only.
   std::string qualified_name;
   bool is_incremental = false;
+  // Schema metadata Quarry does not interpret (cq:table_paid, cq:extension:constraint_name, …),
+  // kept as a plugin sent it.
+  types::Metadata extra_metadata;
   // The Arrow schema of a record of this table (set by WithCqColumns / Finalize).
   types::SchemaPtr arrow_schema;
 

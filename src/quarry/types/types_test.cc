@@ -1,21 +1,13 @@
 #include <gtest/gtest.h>
 
+#include "quarry/types/every_type.h"
 #include "quarry/types/json.h"
 #include "quarry/types/record_batch.h"
 
 namespace quarry::types {
 namespace {
 
-SchemaPtr EveryTypeSchema() {
-  return std::make_shared<const Schema>(std::vector<Field>{
-      {"b", boolean()},      {"i8", int8()},       {"i16", int16()},   {"i32", int32()},
-      {"i64", int64()},      {"u8", uint8()},      {"u16", uint16()},  {"u32", uint32()},
-      {"u64", uint64()},     {"f32", float32()},   {"f64", float64()}, {"s", utf8()},
-      {"bin", binary()},     {"ts", timestamp()},  {"d", date32()},    {"id", uuid()},
-      {"j", json()},         {"ip", inet()},       {"m", mac()},       {"l", list(int64())},
-      {"ls", list(utf8())},
-  });
-}
+SchemaPtr EveryTypeSchema() { return std::make_shared<const Schema>(EveryTypeFields()); }
 
 TEST(TypesTest, EveryTypeRoundTripsThroughJson) {
   const std::string rows =

@@ -1,5 +1,6 @@
 // libFuzzer target: the Arrow IPC decoder on arbitrary bytes. Whatever decodes must be well
-// formed: encoding it and decoding that gives back exactly the same bytes when encoded again. Built with clang (-fsanitize=fuzzer,address,undefined).
+// formed: encoding it and decoding that gives back exactly the same bytes when encoded again. Built
+// with clang (-fsanitize=fuzzer,address,undefined).
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>

@@ -9,11 +9,19 @@
 int main(int argc, char** argv) {
   using namespace quarry::types;
   if (argc != 2) return 2;
-  auto schema = std::make_shared<const Schema>(std::vector<Field>{
-      {"b", boolean()}, {"i64", int64()}, {"u8", uint8()}, {"f64", float64()}, {"s", utf8()},
-      {"bin", binary()}, {"ts", timestamp()}, {"d", date32()}, {"id", uuid()}, {"j", json()},
-      {"l", list(int64())}, {"ll", list(list(utf8()))}},
-      Metadata{{"cq:table_name", "seed"}});
+  auto schema = std::make_shared<const Schema>(std::vector<Field>{{"b", boolean()},
+                                                                  {"i64", int64()},
+                                                                  {"u8", uint8()},
+                                                                  {"f64", float64()},
+                                                                  {"s", utf8()},
+                                                                  {"bin", binary()},
+                                                                  {"ts", timestamp()},
+                                                                  {"d", date32()},
+                                                                  {"id", uuid()},
+                                                                  {"j", json()},
+                                                                  {"l", list(int64())},
+                                                                  {"ll", list(list(utf8()))}},
+                                               Metadata{{"cq:table_name", "seed"}});
   const char* rows[] = {
       "[]",
       R"([{"b":true,"i64":1,"u8":2,"f64":0.5,"s":"x","bin":"yz","ts":1,"d":"2026-01-01",)"
