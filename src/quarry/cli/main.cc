@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -329,7 +330,10 @@ int RunServe(Logger& logger, const rpc::ServeOptions& options) {
   logger.Info(fmt::format("signal {}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM"));
   (*server)->Shutdown();
   waiter.join();
-  return kExitOk;
+  // Every call has ended and each closed its plugin instance. Leave without running gRPC's
+  // global teardown, which can hang on a connection whose client was killed.
+  std::fflush(nullptr);
+  std::_Exit(kExitOk);
 }
 
 int Main(int argc, char** argv) {

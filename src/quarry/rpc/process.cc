@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,8 +13,6 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-
-extern char** environ;
 
 namespace quarry::rpc {
 
@@ -34,35 +32,57 @@ Result<std::unique_ptr<PluginProcess>> PluginProcess::Start(const Options& optio
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
     return Status::IOError(fmt::format("plugin {}: pipe: {}", options.name, std::strerror(errno)));
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  // Its own process group, so that signals reach whatever the binary starts (a wrapper script's
-  // child, a runtime's workers) and nothing keeps our pipes open after Stop().
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
+  int report[2];  // the child writes errno here when exec fails; closes on exec otherwise
+  if (pipe2(report, O_CLOEXEC) != 0) {
+    return Status::IOError(fmt::format("plugin {}: pipe: {}", options.name, std::strerror(errno)));
+  }
   std::vector<std::string> args{options.path,  "serve",          "--network",    "unix",
                                 "--address",   socket,           "--log-format", "json",
                                 "--log-level", options.log_level};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const int rc =
-      posix_spawnp(&p->pid_, options.path.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  const pid_t parent = getpid();
+  // fork rather than posix_spawn: the child must ask for a signal when Quarry dies (a kill -9
+  // of Quarry must not leave plugins running). Between fork and exec the child makes only
+  // async-signal-safe calls.
+  const pid_t pid = fork();
+  if (pid < 0) {
+    return Status::IOError(fmt::format("plugin {}: fork: {}", options.name, std::strerror(errno)));
+  }
+  if (pid == 0) {
+    // Its own process group, so that Stop() reaches whatever the binary starts (a wrapper's
+    // child, a runtime's workers) and nothing keeps our pipes open afterwards.
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);  // Quarry died before the prctl
+    const int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    dup2(out[1], STDOUT_FILENO);
+    dup2(err[1], STDERR_FILENO);
+    execvp(argv[0], argv.data());
+    const int e = errno;
+    ssize_t ignored = write(report[1], &e, sizeof(e));
+    (void)ignored;
+    _exit(127);
+  }
+  p->pid_ = pid;
   close(out[1]);
   close(err[1]);
-  if (rc != 0) {
+  close(report[1]);
+  int exec_errno = 0;
+  ssize_t n;
+  do {
+    n = read(report[0], &exec_errno, sizeof(exec_errno));
+  } while (n < 0 && errno == EINTR);
+  close(report[0]);
+  if (n > 0) {
     close(out[0]);
     close(err[0]);
+    waitpid(pid, nullptr, 0);
     p->pid_ = -1;
     return Status::IOError(fmt::format("plugin {}: cannot start {}: {}", options.name, options.path,
-                                       std::strerror(rc)));
+                                       std::strerror(exec_errno)));
   }
   PluginProcess* raw = p.get();
   p->out_thread_ =
