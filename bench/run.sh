@@ -23,7 +23,8 @@
 #        BENCH_GRPC     rows for test → sqlite (append) through the CloudQuery plugin protocol:
 #                       the test source run as a `registry: local` plugin (`quarry plugin serve
 #                       test` behind a unix socket, records as Arrow IPC over gRPC), next to the
-#                       same sync in-process; target ratio >= 0.7 (default 1000000; empty: skip)
+#                       same sync in-process; target ratio >= 0.7 (default 1000000; empty: skip);
+#                       plus, for information, the sqlite destination as a local plugin
 #        BENCH_RUNS     runs per measurement (default 3; the median is reported)
 # Targets: ratio >= 0.8; SQLite peak RSS < 200 MiB, PostgreSQL < 256 MiB; flat as rows grow.
 set -euo pipefail
@@ -151,6 +152,28 @@ grpc_run() {
   printf '#!/bin/sh\n[ "$1" = serve ] && shift\nexec /usr/bin/time -f %%M -o "%s" "%s" plugin serve test "$@"\n' \
     "$work/plugin_rss" "$(cd "$(dirname "$quarry")" && pwd)/quarry" >"$work/test-plugin"
   chmod +x "$work/test-plugin"
+  printf '#!/bin/sh\n[ "$1" = serve ] && shift\nexec "%s" plugin serve sqlite "$@"\n' \
+    "$(cd "$(dirname "$quarry")" && pwd)/quarry" >"$work/sqlite-plugin"
+  chmod +x "$work/sqlite-plugin"
+  cat >"$work/grpc-dest.yml" <<YAML
+kind: source
+spec:
+  name: bench
+  path: test
+  tables: [test_inventory]
+  destinations: [dest]
+  spec:
+    num_rows: $rows
+---
+kind: destination
+spec:
+  name: dest
+  registry: local
+  path: $work/sqlite-plugin
+  write_mode: append
+  spec:
+    connection_string: "$work/b.db"
+YAML
   for reg in cloudquery local; do
     cat >"$work/grpc-$reg.yml" <<YAML
 kind: source
@@ -172,10 +195,10 @@ spec:
     connection_string: "$work/b.db"
 YAML
   done
-  local in_rate=() in_rss=() rpc_rate=() rpc_rss=() plug_rss=() l_rate=()
+  local in_rate=() in_rss=() rpc_rate=() rpc_rss=() plug_rss=() l_rate=() d_rate=() d_rss=()
   for ((i = 0; i < runs; i++)); do
-    order="cloudquery local loop"
-    (( i % 2 == 1 )) && order="loop local cloudquery"
+    order="cloudquery local dest loop"
+    (( i % 2 == 1 )) && order="loop dest local cloudquery"
     for side in $order; do
       reset_target sqlite
       if [[ $side == loop ]]; then
@@ -186,7 +209,10 @@ YAML
       measure "$quarry" sync --no-progress "$work/grpc-$side.yml"
       [[ "$(sqlite3 "$work/b.db" 'select count(*) from test_inventory')" == "$rows" ]] || {
         echo "bench: $side sync did not write $rows rows" >&2; exit 1; }
-      if [[ $side == local ]]; then
+      if [[ $side == dest ]]; then
+        d_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
+        d_rss+=("$((RSS_KB / 1024))")
+      elif [[ $side == local ]]; then
         rpc_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
         rpc_rss+=("$((RSS_KB / 1024))")
         plug_rss+=("$(( $(tail -n 1 "$work/plugin_rss") / 1024 ))")
@@ -212,6 +238,14 @@ YAML
   if awk -v r="$ratio" 'BEGIN{exit !(r < 0.7)}'; then
     echo "           MISS: gRPC/in-process ratio $ratio < 0.7"; status=1
   fi
+  # The other direction, for information (no target): the sqlite destination as a local plugin.
+  # Each batch is one Write stream the plugin must finish before Quarry goes on.
+  local dr
+  dr=$(printf '%s\n' "${d_rate[@]}" | median)
+  printf '%-10s %-9s %-23s %14.0f %6s MiB %14.0f %6s MiB %14.0f %7s\n' sqlite "$rows" \
+    "append, dest via gRPC" "$dr" "$(printf '%s\n' "${d_rss[@]}" | median)" "$ir" \
+    "$(printf '%s\n' "${in_rss[@]}" | median)" "$lr" "$(awk -v a="$dr" -v b="$ir" 'BEGIN{printf "%.2f", a/b}')"
+  echo "           dest via gRPC rows/s per run: ${d_rate[*]}"
 }
 [[ -n "$grpc_rows" ]] && grpc_run "$grpc_rows"
 if [[ -n "$pg_plan" || -n "$pgpg" ]]; then
