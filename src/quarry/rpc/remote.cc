@@ -39,20 +39,25 @@ class Connection {
   static Result<std::unique_ptr<Connection>> Open(std::string_view registry, std::string_view path,
                                                   Logger& logger, const RemoteOptions& options) {
     auto c = std::unique_ptr<Connection>(new Connection());
-    const std::string where = fmt::format("plugin {}", path);
+    // Errors start with the config key they are about, so they point at the `path:` line.
+    const std::string where = fmt::format("path: plugin {}", path);
     if (registry == "local") {
       PluginProcess::Options po;
       po.path = std::string(path);
       po.name = std::string(path);
       po.log_level = options.log_level;
-      QUARRY_ASSIGN_OR_RETURN(c->process_, PluginProcess::Start(po, logger));
+      auto proc = PluginProcess::Start(po, logger);
+      if (!proc.ok()) return proc.status().WithContext("path");
+      c->process_ = proc.MoveValue();
       c->target_ = c->process_->target();
     } else {
       c->target_ = std::string(path);
     }
     c->channel_ = DialPlugin(c->target_);
     // A launched plugin needs a moment to bind its socket: retry until it answers or dies.
-    const auto deadline = std::chrono::system_clock::now() + kConnectTimeout;
+    // A launched plugin may take a while to start; one that should already run, less so.
+    const auto timeout = registry == "local" ? kConnectTimeout : std::chrono::seconds(5);
+    const auto deadline = std::chrono::system_clock::now() + timeout;
     while (!c->channel_->WaitForConnected(std::chrono::system_clock::now() +
                                           std::chrono::milliseconds(200))) {
       if (c->process_ && c->process_->exited()) {
@@ -61,7 +66,7 @@ class Connection {
       }
       if (std::chrono::system_clock::now() > deadline) {
         return Status::IOError(fmt::format("{}: no gRPC server at {} after {} s", where, c->target_,
-                                           kConnectTimeout.count()));
+                                           timeout.count()));
       }
     }
     c->stub_ = pb::Plugin::NewStub(c->channel_);

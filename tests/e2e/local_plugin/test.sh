@@ -38,5 +38,7 @@ expect_out "quarry-test-plugin: region eu-x failed"
 sed "s|quarry-test-plugin|no-such-plugin|" config.yml > "$WORK/missing.yml"
 run sync "$WORK/missing.yml"
 [[ "$STATUS" != "0" ]] || fail "a missing plugin binary did not fail"
-expect_out "no-such-plugin"
+# The error points at the `path:` line of the config.
+expect_out 'missing.yml:5:3: source "local_test": path: plugin '
+expect_out "no-such-plugin: No such file or directory"
 finish
