@@ -170,8 +170,25 @@ bool PluginProcess::exited() {
   std::lock_guard lock(mu_);
   if (reaped_ || pid_ < 0) return true;
   int status;
-  if (waitpid(pid_, &status, WNOHANG) == pid_) reaped_ = true;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    reaped_ = true;
+    wait_status_ = status;
+  }
   return reaped_;
+}
+
+std::string PluginProcess::ExitDescription(std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (!exited()) {
+    if (std::chrono::steady_clock::now() >= deadline) return "";
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard lock(mu_);
+  if (WIFSIGNALED(wait_status_)) {
+    return fmt::format("was killed by signal {} ({})", WTERMSIG(wait_status_),
+                       strsignal(WTERMSIG(wait_status_)));
+  }
+  return fmt::format("exited with status {}", WEXITSTATUS(wait_status_));
 }
 
 std::string PluginProcess::LastLines() const {
@@ -187,6 +204,7 @@ void PluginProcess::Stop() {
   int status;
   if (waitpid(pid_, &status, WNOHANG) == pid_) {
     reaped_ = true;
+    wait_status_ = status;
     kill(-pid_, SIGKILL);  // anything it left behind in its group
     return;
   }
@@ -195,6 +213,7 @@ void PluginProcess::Stop() {
   while (std::chrono::steady_clock::now() < deadline) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       reaped_ = true;
+      wait_status_ = status;
       kill(-pid_, SIGKILL);
       return;
     }
@@ -204,6 +223,7 @@ void PluginProcess::Stop() {
                            options_.name, options_.grace.count()));
   kill(-pid_, SIGKILL);
   waitpid(pid_, &status, 0);
+  wait_status_ = status;
   reaped_ = true;
 }
 

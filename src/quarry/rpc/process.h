@@ -45,6 +45,9 @@ class PluginProcess {
   bool exited();
   // The last lines the process printed, for error messages when it dies early.
   std::string LastLines() const;
+  // How the process ended — "exited with status 1", "was killed by signal 9 (Killed)" — waiting
+  // up to `wait` for it to end; empty while it still runs.
+  std::string ExitDescription(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
   // Stops the process (SIGINT, then SIGKILL after the grace period) and reaps it. Idempotent.
   void Stop();
 
@@ -59,6 +62,7 @@ class PluginProcess {
   std::string target_;
   std::mutex mu_;
   bool reaped_ = false;
+  int wait_status_ = 0;
   mutable std::mutex lines_mu_;
   std::vector<std::string> last_lines_;
   std::jthread out_thread_, err_thread_;

@@ -95,6 +95,14 @@ class Connection {
   }
 
   pb::Plugin::Stub& stub() { return *stub_; }
+
+  // `st` with what became of a launched plugin when it is no longer running.
+  Status Explain(const Status& st) {
+    if (st.ok() || !process_) return st;
+    const std::string how = process_->ExitDescription(std::chrono::milliseconds(500));
+    if (how.empty()) return st;
+    return Status(st.code(), fmt::format("{} (the plugin process {})", st.message(), how));
+  }
   const std::string& target() const { return target_; }
 
   Status Init(const nlohmann::json& spec, bool no_connection) {
@@ -272,7 +280,7 @@ class RemoteSource final : public plugin::SourcePlugin {
     if (!st.ok()) ctx.TryCancel();
     grpc::Status gs = reader->Finish();
     if (!st.ok()) return st;
-    return FromGrpc(gs, "sync");
+    return conn_->Explain(FromGrpc(gs, "sync"));
   }
 
   Status Close() override {
@@ -467,7 +475,7 @@ class RemoteDestination final : public plugin::DestinationPlugin {
   Status Stream(const std::string& what,
                 const std::function<bool(grpc::ClientWriter<pb::Write::Request>&)>& fill) {
     if (!conn_) return Status::Invalid(what + ": not initialized");
-    return WriteStream(conn_->stub(), what, fill);
+    return conn_->Explain(WriteStream(conn_->stub(), what, fill));
   }
 
   // The table as this destination's write mode sends it.
