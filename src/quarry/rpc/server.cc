@@ -228,6 +228,7 @@ class PluginService final : public pb::Plugin::Service {
       return Status::Invalid(fmt::format("init: as a source: {}; as a destination: {}",
                                          src_st.message(), dst_st.message()));
     }
+    (void)DrainPool();  // connections made with an earlier spec
     std::lock_guard lock(mu_);
     spec_ = *spec;
     source_status_ = src_st;
@@ -329,6 +330,7 @@ class PluginService final : public pb::Plugin::Service {
       spec = spec_;
     }
     std::unique_ptr<plugin::DestinationPlugin> dest;
+    bool forced = false;
     Channel<message::Message> channel(16);
     std::unique_ptr<writer::BatchWriter> bw;
     Status writer_status;
@@ -339,8 +341,8 @@ class PluginService final : public pb::Plugin::Service {
     while (st.ok() && reader->Read(&req)) {
       if (!dest) {
         // The first message decides whether migrations may rebuild tables.
-        const bool forced = req.has_migrate_table() && req.migrate_table().migrate_force();
-        auto made = MakeDestination(spec, forced, true);
+        forced = req.has_migrate_table() && req.migrate_table().migrate_force();
+        auto made = AcquireDestination(spec, forced);
         if (!made.ok()) return ToGrpc(made.status());
         dest = made.MoveValue();
         writer::WriterOptions wo;
@@ -353,10 +355,7 @@ class PluginService final : public pb::Plugin::Service {
     channel.Close();
     if (thread.joinable()) thread.join();
     if (st.ok()) st = writer_status;
-    if (dest) {
-      Status cst = dest->Close();
-      if (st.ok()) st = cst;
-    }
+    if (dest) ReleaseDestination(std::move(dest), forced, st.ok());
     if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "write cancelled");
     return ToGrpc(st.WithContext("write"));
   }
@@ -371,22 +370,22 @@ class PluginService final : public pb::Plugin::Service {
     }
     auto table = ipc::DecodeTable(req->table());
     if (!table.ok()) return ToGrpc(table.status().WithContext("read: table"));
-    auto made = MakeDestination(spec, false, true);
+    auto made = AcquireDestination(spec, false);
     if (!made.ok()) return ToGrpc(made.status());
-    auto& dest = *made;
+    auto dest = made.MoveValue();
     Status st = dest->Read(**table, [&](types::RecordBatchPtr batch) -> Status {
       pb::Read::Response resp;
       resp.set_record(ipc::EncodeRecord(*batch));
       if (!writer->Write(resp)) return Status::Cancelled("the client went away");
       return Status::OK();
     });
-    Status cst = dest->Close();
-    if (st.ok()) st = cst;
+    ReleaseDestination(std::move(dest), false, st.ok());
     return ToGrpc(st.WithContext(fmt::format("read {}", (*table)->name)));
   }
 
   grpc::Status Close(grpc::ServerContext*, const pb::Close::Request*,
                      pb::Close::Response*) override {
+    if (Status st = DrainPool(); !st.ok()) return ToGrpc(st.WithContext("close"));
     std::lock_guard lock(mu_);
     if (source_) {
       Status st = source_->Close();
@@ -433,6 +432,59 @@ class PluginService final : public pb::Plugin::Service {
     return destination_status_;
   }
 
+  // Destination instances are kept between calls: opening a connection per Write stream (a
+  // client may send one per batch) would cost more than the write — for SQLite, closing the last
+  // connection even checkpoints the whole WAL. A failed instance is closed, never reused.
+  Result<std::unique_ptr<plugin::DestinationPlugin>> AcquireDestination(const nlohmann::json& spec,
+                                                                        bool forced) {
+    {
+      std::lock_guard lock(pool_mu_);
+      auto& pool = pool_[forced ? 1 : 0];
+      if (!pool.empty()) {
+        auto d = std::move(pool.back());
+        pool.pop_back();
+        return d;
+      }
+    }
+    return MakeDestination(spec, forced, true);
+  }
+
+  void ReleaseDestination(std::unique_ptr<plugin::DestinationPlugin> d, bool forced, bool ok) {
+    if (ok) {
+      std::lock_guard lock(pool_mu_);
+      auto& pool = pool_[forced ? 1 : 0];
+      if (pool.size() < kPoolSize) {
+        pool.push_back(std::move(d));
+        return;
+      }
+    }
+    Status st = d->Close();
+    if (!st.ok()) logger_.Warn(fmt::format("plugin {}: close: {}", options_.plugin, st.message()));
+  }
+
+ public:
+  // Closes the kept destination instances.
+  Status DrainPool() {
+    std::vector<std::unique_ptr<plugin::DestinationPlugin>> all;
+    {
+      std::lock_guard lock(pool_mu_);
+      for (auto& pool : pool_) {
+        for (auto& d : pool) all.push_back(std::move(d));
+        pool.clear();
+      }
+    }
+    Status first;
+    for (auto& d : all) {
+      Status st = d->Close();
+      if (first.ok()) first = st;
+    }
+    return first;
+  }
+
+ public:
+  ~PluginService() override { (void)DrainPool(); }
+
+ private:
   Result<std::unique_ptr<plugin::SourcePlugin>> MakeSource(const nlohmann::json& spec) const {
     QUARRY_ASSIGN_OR_RETURN(auto src, registry_.MakeSource("cloudquery", options_.plugin));
     QUARRY_RETURN_NOT_OK(src->Configure(spec));
@@ -550,6 +602,10 @@ class PluginService final : public pb::Plugin::Service {
 
   std::mutex held_mu_;
   std::vector<std::pair<schema::TablePtr, types::RecordBatchPtr>> held_;
+
+  static constexpr size_t kPoolSize = 4;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<plugin::DestinationPlugin>> pool_[2];  // [migrate_force]
 };
 
 }  // namespace
@@ -630,6 +686,7 @@ void PluginServer::Shutdown() {
   if (impl_->server) {
     impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
+  (void)impl_->plugin->DrainPool();
 }
 
 }  // namespace quarry::rpc

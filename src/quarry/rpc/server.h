@@ -10,7 +10,8 @@
 //
 // Sync and every Write / Read call get a plugin instance (connection) of their own, configured
 // with the spec Init received, so concurrent calls — a sync's Write stream next to a state
-// client's Read — never share one.
+// client's Read — never share one. Destination instances go back to a small pool after a call
+// that succeeded and serve the next one (a client may open a Write stream per batch).
 //
 // Sync with `backend` set keeps the source's cursors through that connection, as CloudQuery's
 // SDKs do: it reads the state table (key, value) first and writes the last cursor of each key
