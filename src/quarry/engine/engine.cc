@@ -382,6 +382,11 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
     BackendRun backend;
     // A CloudQuery-protocol source reads and writes its cursors itself through the backend.
     const bool own_state = ps.backend != nullptr && ps.plugin->keeps_own_state();
+    if (own_state && options.full_refresh) {
+      logger_.Warn(fmt::format("--full-refresh does not apply to source {}: the plugin keeps its "
+                               "own cursors (in {})",
+                               s.name, ps.state_table));
+    }
     if (st.ok() && ps.backend != nullptr && !own_state) {
       Status bst = OpenBackend(registry_, ps, ctx, &backend);
       if (!bst.ok()) {
@@ -623,11 +628,26 @@ Status Engine::Migrate(Plan& plan) {
 
 namespace quarry::engine {
 
+namespace {
+
+// A CloudQuery-protocol source keeps its cursors in a table of its own format, which the state
+// commands do not manage (and must not alter).
+bool SkipOwnState(const PreparedSource& ps, Logger& logger) {
+  if (!ps.plugin->keeps_own_state()) return false;
+  logger.Warn(fmt::format("source {} keeps its own cursors (table {} in destination {}); "
+                          "quarry state does not manage them",
+                          ps.spec->name, ps.state_table, ps.backend->name));
+  return true;
+}
+
+}  // namespace
+
 Result<std::vector<StateRow>> Engine::ShowState(Plan& plan) {
   std::vector<StateRow> rows;
   plugin::PluginContext ctx{&logger_};
   for (auto& ps : plan.sources) {
     if (ps.backend == nullptr) continue;
+    if (SkipOwnState(ps, logger_)) continue;
     QUARRY_ASSIGN_OR_RETURN(auto dest,
                             registry_.MakeDestination(ps.backend->registry, ps.backend->path));
     QUARRY_RETURN_NOT_OK(dest->Configure(ps.backend->spec));
@@ -651,6 +671,7 @@ Result<std::vector<StateRow>> Engine::ResetState(Plan& plan,
   plugin::PluginContext ctx{&logger_};
   for (auto& ps : plan.sources) {
     if (ps.backend == nullptr) continue;
+    if (SkipOwnState(ps, logger_)) continue;
     BackendRun backend;  // takes the lock: never reset under a running sync
     Status st = OpenBackend(registry_, ps, ctx, &backend);
     if (!st.ok()) return st.WithContext(fmt::format("source {}", ps.spec->name));

@@ -136,6 +136,9 @@ class Connection {
   }
 
   ~Connection() {
+    // Hang up first: a plugin's server waits for open connections when it stops.
+    stub_.reset();
+    channel_.reset();
     if (process_) process_->Stop();
   }
 

@@ -24,6 +24,15 @@ expect_sql "$DB" "select value from cq_state where key = 'test_events#0'" "520"
 # Incremental tables are not stale-deleted: rows of both syncs are there.
 expect_sql "$DB" "select count(distinct _cq_sync_time) from test_events" "2"
 
+# Quarry's state commands leave the plugin's own state table alone.
+start=$SECONDS
+run state reset config.yml
+expect_out "keeps its own cursors (table cq_state in destination sqlite)"
+# The plugin Quarry launched to learn the tables stops at once (no 5 s SIGKILL grace).
+(( SECONDS - start < 3 )) || fail "state reset took $((SECONDS - start)) s"
+expect_sql "$DB" "select group_concat(name) from pragma_table_info('cq_state')" "key,value"
+expect_sql "$DB" "select value from cq_state where key = 'test_events#0'" "520"
+
 # A data destination that fails mid-sync: the plugin has sent its new cursor, but Quarry does not
 # let it land, so the next run fetches those events again (the same 20: the test source counts
 # its runs in its state too, and that did not land either).
