@@ -58,6 +58,13 @@ TEST(WireTest, ConformRefusesWhatDoesNotFit) {
   auto missing = ConformBatch(*table, *Record({{"name", types::utf8()}}, R"([{"name":"a"}])"), {});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().message(), "table items: record has no column id (not null)");
+  auto no_columns = ConformBatch(
+      *table, types::RecordBatch(std::make_shared<const types::Schema>(std::vector<types::Field>{}),
+                                 int64_t{1} << 40, {}),
+      {});
+  ASSERT_FALSE(no_columns.ok());
+  EXPECT_EQ(no_columns.status().message(),
+            "table items: record of 1099511627776 rows without columns");
   auto null_key = ConformBatch(*table, *Record({{"id", types::int64()}}, R"([{"id":1},{}])"), {});
   ASSERT_FALSE(null_key.ok());
   EXPECT_EQ(null_key.status().message(),
