@@ -110,6 +110,10 @@ const ITEM_FIELDS = [
   new Field('at', new TimestampMicrosecond('UTC'), true, new Map()),
 ];
 const ITEM_SCHEMA = new Schema(ITEM_FIELDS, new Map([['cq:table_name', 'node_items'], ['cq:table_title', 'Node Items']]));
+// The same table with `id` as text: what a client with a wrong idea of the table would send.
+const ITEM_SCHEMA_WITH_TEXT_ID = () => new Schema(
+  ITEM_FIELDS.map((f) => (f.name === 'id' ? new Field('id', new Utf8(), false, f.metadata) : f)),
+  ITEM_SCHEMA.metadata);
 
 const ROWS = [
   { _cq_id: '3b0a4f6e-8c1d-4e2f-9a3b-5c6d7e8f9a01', id: '1', name: 'alpha', tags: ['x', 'y'], at: '1700000000000000' },
@@ -185,6 +189,30 @@ async function runSqlite(addr, file) {
       const d2 = firstDifference(r2.rows, want, '$rows');
       check(!d2, `Read after upsert (left = read, right = expected): ${d2}`);
       ok(`Read (after upsert): ${r2.rows.length} rows, id=2 replaced`);
+    }
+    if (flag('--bad-input')) {
+      // Bad input: a truncated record and a record whose column type is not the table's. Each
+      // Write fails with INVALID_ARGUMENT and a message that says what is wrong, nothing of it
+      // lands, and the server goes on serving.
+      const good = recordBytes([UPSERT_ROW]);
+      const refused = async (label, record, pattern) => {
+        let err = null;
+        try {
+          await clientStream(c.plugin, 'Write', [
+            new v3.Write.Request({ insert: new v3.Write.MessageInsert({ record }) }),
+          ], TIMEOUT);
+        } catch (e) { err = e; }
+        check(err, `${label}: Write succeeded`);
+        check(statusName(err.code) === 'INVALID_ARGUMENT', `${label}: status ${statusName(err.code)}, expected INVALID_ARGUMENT (${err.details})`);
+        check(pattern.test(err.details), `${label}: message "${err.details}" does not match ${pattern}`);
+        ok(`${label}: INVALID_ARGUMENT "${err.details}"`);
+      };
+      await refused('Write (truncated record)', good.subarray(0, good.length - 40), /arrow ipc/);
+      const wrongSchema = ITEM_SCHEMA_WITH_TEXT_ID();
+      await refused('Write (wrong column type)', encodeRecord(wrongSchema, [{ ...UPSERT_ROW, id: 'seven' }]), /column id: record has type utf8, table has int64/);
+      const r3 = await readAll(c, table, 'Read (after refused writes)');
+      check(r3.rows.length === (flag('--upsert') ? ROWS.length : ROWS.length), `Read after refused writes: ${r3.rows.length} rows`);
+      ok(`Read (after refused writes): still ${r3.rows.length} rows`);
     }
     await closePlugin(c);
   } finally {

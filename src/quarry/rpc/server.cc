@@ -534,8 +534,17 @@ class PluginService final : public pb::Plugin::Service {
       if (it == s.metadata().end()) return Status::Invalid("record without cq:table_name");
       auto t = tables->find(it->second);
       if (t != tables->end()) return t->second;
-      // A record repeats its table's schema: enough to write it without a migrate message in
-      // this stream.
+      // A table migrated by an earlier stream (a client may send one stream per batch): the
+      // record must fit it.
+      {
+        std::lock_guard lock(migrated_mu_);
+        auto m = migrated_.find(it->second);
+        if (m != migrated_.end()) {
+          tables->emplace(m->first, m->second);
+          return m->second;
+        }
+      }
+      // Otherwise a record repeats its table's schema: enough to write it to a table that exists.
       QUARRY_ASSIGN_OR_RETURN(schema::TablePtr table, ipc::TableFromSchema(s));
       tables->emplace(table->name, table);
       return table;
@@ -544,6 +553,10 @@ class PluginService final : public pb::Plugin::Service {
       case pb::Write::Request::kMigrateTable: {
         QUARRY_ASSIGN_OR_RETURN(schema::TablePtr t, ipc::DecodeTable(req.migrate_table().table()));
         (*tables)[t->name] = t;
+        {
+          std::lock_guard lock(migrated_mu_);
+          migrated_[t->name] = t;
+        }
         channel->Push(message::MigrateTable{t});
         return Status::OK();
       }
@@ -602,6 +615,9 @@ class PluginService final : public pb::Plugin::Service {
 
   std::mutex held_mu_;
   std::vector<std::pair<schema::TablePtr, types::RecordBatchPtr>> held_;
+
+  std::mutex migrated_mu_;
+  std::map<std::string, schema::TablePtr> migrated_;  // the last migrate_table of each table
 
   static constexpr size_t kPoolSize = 4;
   std::mutex pool_mu_;
