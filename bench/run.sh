@@ -67,12 +67,17 @@ reset_target() {
       "drop table if exists test_inventory; drop table if exists quarry_state" >/dev/null; fi
 }
 
-config() {  # config KIND ROWS MODE: the Quarry config for one measurement
+# config KIND ROWS MODE [SOURCE_REGISTRY SOURCE_PATH [DEST_REGISTRY DEST_PATH]]: the Quarry config
+# for one measurement (the test source and the KIND destination, built-in unless given).
+config() {
+  local dest_path
+  dest_path=$([[ $1 == sqlite ]] && echo sqlite || echo postgresql)
   cat <<YAML
 kind: source
 spec:
   name: bench
-  path: test
+  registry: ${4:-cloudquery}
+  path: ${5:-test}
   tables: [test_inventory]
   destinations: [dest]
   spec:
@@ -81,7 +86,8 @@ spec:
 kind: destination
 spec:
   name: dest
-  path: $([[ $1 == sqlite ]] && echo sqlite || echo postgresql)
+  registry: ${6:-cloudquery}
+  path: ${7:-$dest_path}
   write_mode: $3
   spec:
     connection_string: "$([[ $1 == sqlite ]] && echo "$work/b.db" || echo "$PG_DSN")"
@@ -155,46 +161,9 @@ grpc_run() {
   printf '#!/bin/sh\n[ "$1" = serve ] && shift\nexec "%s" plugin serve sqlite "$@"\n' \
     "$(cd "$(dirname "$quarry")" && pwd)/quarry" >"$work/sqlite-plugin"
   chmod +x "$work/sqlite-plugin"
-  cat >"$work/grpc-dest.yml" <<YAML
-kind: source
-spec:
-  name: bench
-  path: test
-  tables: [test_inventory]
-  destinations: [dest]
-  spec:
-    num_rows: $rows
----
-kind: destination
-spec:
-  name: dest
-  registry: local
-  path: $work/sqlite-plugin
-  write_mode: append
-  spec:
-    connection_string: "$work/b.db"
-YAML
-  for reg in cloudquery local; do
-    cat >"$work/grpc-$reg.yml" <<YAML
-kind: source
-spec:
-  name: bench
-  registry: $reg
-  path: $([[ $reg == local ]] && echo "$work/test-plugin" || echo test)
-  tables: [test_inventory]
-  destinations: [dest]
-  spec:
-    num_rows: $rows
----
-kind: destination
-spec:
-  name: dest
-  path: sqlite
-  write_mode: append
-  spec:
-    connection_string: "$work/b.db"
-YAML
-  done
+  config sqlite "$rows" append >"$work/grpc-cloudquery.yml"
+  config sqlite "$rows" append local "$work/test-plugin" >"$work/grpc-local.yml"
+  config sqlite "$rows" append cloudquery test local "$work/sqlite-plugin" >"$work/grpc-dest.yml"
   local in_rate=() in_rss=() rpc_rate=() rpc_rss=() plug_rss=() l_rate=() d_rate=() d_rss=()
   for ((i = 0; i < runs; i++)); do
     order="cloudquery local dest loop"

@@ -164,3 +164,9 @@ start_serve() {
   SERVE_ADDR=$(wait_for_line "$WORK/serve.log" 'serving plugin [a-z]+ on ([0-9.]+:[0-9]+)') || exit 1
   export SERVE_ADDR
 }
+
+# sqlite_add_events FILE N: N new rows in FILE's events table (id integer primary key, kind, body).
+sqlite_add_events() {
+  sqlite3 "$1" "with recursive n(i) as (select 1 union all select i + 1 from n where i < $2)
+                insert into events (kind, body) select 'k' || (i % 7), hex(randomblob(16)) from n"
+}

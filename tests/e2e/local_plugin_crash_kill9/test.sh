@@ -11,10 +11,7 @@ export WORK SRC="$WORK/source.sqlite"
 printf '#!/bin/sh\n[ "$1" = serve ] && shift\necho $$ >> "%s/pids"\nexec "%s" plugin serve sqlite "$@"\n' \
   "$WORK" "$QUARRY" > "$WORK/sqlite-plugin"
 chmod +x "$WORK/sqlite-plugin"
-add_rows() {  # add_rows N: N new events at the source
-  sqlite3 "$SRC" "with recursive n(i) as (select 1 union all select i + 1 from n where i < $1)
-                  insert into events (kind, body) select 'k' || (i % 7), hex(randomblob(16)) from n"
-}
+add_rows() { sqlite_add_events "$SRC" "$1"; }  # add_rows N: N new events at the source
 sqlite3 "$SRC" "create table events (id integer primary key, kind text, body text)"
 add_rows 200000
 rows() { sqlite3 "$DB" "select count(*) from events" 2>/dev/null || echo 0; }
