@@ -47,6 +47,9 @@ cleanup() {
 trap cleanup EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+med() { printf '%s\n' "$@" | median; }                                  # med VALUES...
+rate() { awk -v r="$1" -v s="$2" 'BEGIN{printf "%.0f", r/s}'; }        # rate ROWS SECS
+ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }    # ratio_of A B
 
 # measure CMD...: runs CMD under /usr/bin/time; sets SECS and RSS_KB.
 measure() {
@@ -121,25 +124,25 @@ run_plan() {  # run_plan KIND PLAN RSS_LIMIT_MIB
             else
               measure "$pg_loop" "$PG_DSN" "$rows" 1 "$loop_mode"
             fi
-            l_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
+            l_rate+=("$(rate "$rows" "$SECS")")
             l_mbs+=("$(awk -v b="$(bytes "$kind")" -v s="$SECS" 'BEGIN{printf "%.1f", b/s/1e6}')")
             l_rss+=("$((RSS_KB / 1024))")
           else
             measure "$quarry" sync --no-progress "$work/bench.yml"
-            q_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
+            q_rate+=("$(rate "$rows" "$SECS")")
             q_mbs+=("$(awk -v b="$(bytes "$kind")" -v s="$SECS" 'BEGIN{printf "%.1f", b/s/1e6}')")
             q_rss+=("$((RSS_KB / 1024))")
           fi
         done
       done
       local qr lr qm ratio
-      qr=$(printf '%s\n' "${q_rate[@]}" | median)
-      lr=$(printf '%s\n' "${l_rate[@]}" | median)
-      qm=$(printf '%s\n' "${q_rss[@]}" | median)
-      ratio=$(awk -v a="$qr" -v b="$lr" 'BEGIN{printf "%.2f", a/b}')
+      qr=$(med "${q_rate[@]}")
+      lr=$(med "${l_rate[@]}")
+      qm=$(med "${q_rss[@]}")
+      ratio=$(ratio_of "$qr" "$lr")
       printf '%-10s %-9s %-23s %14.0f %9s %7s MiB %14.0f %9s %7s MiB %7s\n' "$kind" "$rows" \
-        "$mode" "$qr" "$(printf '%s\n' "${q_mbs[@]}" | median)" "$qm" "$lr" \
-        "$(printf '%s\n' "${l_mbs[@]}" | median)" "$(printf '%s\n' "${l_rss[@]}" | median)" "$ratio"
+        "$mode" "$qr" "$(med "${q_mbs[@]}")" "$qm" "$lr" \
+        "$(med "${l_mbs[@]}")" "$(med "${l_rss[@]}")" "$ratio"
       echo "           quarry rows/s per run: ${q_rate[*]}; loop: ${l_rate[*]}; quarry RSS MiB: ${q_rss[*]}"
       rss_by["$kind/$mode/$rows"]=$qm
       if awk -v r="$ratio" 'BEGIN{exit !(r < 0.8)}'; then
@@ -172,48 +175,48 @@ grpc_run() {
       reset_target sqlite
       if [[ $side == loop ]]; then
         measure "$sqlite_loop" "$work/b.db" "$rows" 1 append
-        l_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
+        l_rate+=("$(rate "$rows" "$SECS")")
         continue
       fi
       measure "$quarry" sync --no-progress "$work/grpc-$side.yml"
       [[ "$(sqlite3 "$work/b.db" 'select count(*) from test_inventory')" == "$rows" ]] || {
         echo "bench: $side sync did not write $rows rows" >&2; exit 1; }
       if [[ $side == dest ]]; then
-        d_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
+        d_rate+=("$(rate "$rows" "$SECS")")
         d_rss+=("$((RSS_KB / 1024))")
       elif [[ $side == local ]]; then
-        rpc_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
+        rpc_rate+=("$(rate "$rows" "$SECS")")
         rpc_rss+=("$((RSS_KB / 1024))")
         plug_rss+=("$(( $(tail -n 1 "$work/plugin_rss") / 1024 ))")
       else
-        in_rate+=("$(awk -v r="$rows" -v s="$SECS" 'BEGIN{printf "%.0f", r/s}')")
+        in_rate+=("$(rate "$rows" "$SECS")")
         in_rss+=("$((RSS_KB / 1024))")
       fi
     done
   done
   local ir rr lr ratio
-  ir=$(printf '%s\n' "${in_rate[@]}" | median)
-  rr=$(printf '%s\n' "${rpc_rate[@]}" | median)
-  lr=$(printf '%s\n' "${l_rate[@]}" | median)
-  ratio=$(awk -v a="$rr" -v b="$ir" 'BEGIN{printf "%.2f", a/b}')
+  ir=$(med "${in_rate[@]}")
+  rr=$(med "${rpc_rate[@]}")
+  lr=$(med "${l_rate[@]}")
+  ratio=$(ratio_of "$rr" "$ir")
   echo
   printf '%-10s %-9s %-23s %14s %10s %14s %10s %14s %7s\n' dest rows mode grpc_rows/s RSS \
     inproc_rows/s RSS loop_rows/s ratio
   printf '%-10s %-9s %-23s %14.0f %6s MiB %14.0f %6s MiB %14.0f %7s\n' sqlite "$rows" \
-    "append, source via gRPC" "$rr" "$(printf '%s\n' "${rpc_rss[@]}" | median)" "$ir" \
-    "$(printf '%s\n' "${in_rss[@]}" | median)" "$lr" "$ratio"
+    "append, source via gRPC" "$rr" "$(med "${rpc_rss[@]}")" "$ir" \
+    "$(med "${in_rss[@]}")" "$lr" "$ratio"
   echo "           gRPC rows/s per run: ${rpc_rate[*]}; in-process: ${in_rate[*]}; loop: ${l_rate[*]};" \
-    "plugin process peak RSS MiB: ${plug_rss[*]}; gRPC/loop $(awk -v a="$rr" -v b="$lr" 'BEGIN{printf "%.2f", a/b}')"
+    "plugin process peak RSS MiB: ${plug_rss[*]}; gRPC/loop $(ratio_of "$rr" "$lr")"
   if awk -v r="$ratio" 'BEGIN{exit !(r < 0.7)}'; then
     echo "           MISS: gRPC/in-process ratio $ratio < 0.7"; status=1
   fi
   # The other direction, for information (no target): the sqlite destination as a local plugin.
   # Each batch is one Write stream the plugin must finish before Quarry goes on.
   local dr
-  dr=$(printf '%s\n' "${d_rate[@]}" | median)
+  dr=$(med "${d_rate[@]}")
   printf '%-10s %-9s %-23s %14.0f %6s MiB %14.0f %6s MiB %14.0f %7s\n' sqlite "$rows" \
-    "append, dest via gRPC" "$dr" "$(printf '%s\n' "${d_rss[@]}" | median)" "$ir" \
-    "$(printf '%s\n' "${in_rss[@]}" | median)" "$lr" "$(awk -v a="$dr" -v b="$ir" 'BEGIN{printf "%.2f", a/b}')"
+    "append, dest via gRPC" "$dr" "$(med "${d_rss[@]}")" "$ir" \
+    "$(med "${in_rss[@]}")" "$lr" "$(ratio_of "$dr" "$ir")"
   echo "           dest via gRPC rows/s per run: ${d_rate[*]}"
 }
 [[ -n "$grpc_rows" ]] && grpc_run "$grpc_rows"
