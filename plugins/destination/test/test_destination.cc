@@ -48,6 +48,10 @@ class TestDestination final : public plugin::DestinationPlugin {
   Result<std::unique_ptr<plugin::SyncLock>> TryLock(std::string_view name) override {
     return inner_->TryLock(name);
   }
+  bool has_transactions() const override { return inner_->has_transactions(); }
+  Status BeginTransaction() override { return inner_->BeginTransaction(); }
+  Status CommitTransaction() override { return inner_->CommitTransaction(); }
+  void RollbackTransaction() override { inner_->RollbackTransaction(); }
   Result<int64_t> DeleteStale(const schema::Table& table, std::string_view source_name,
                               int64_t sync_time_us) override {
     return inner_->DeleteStale(table, source_name, sync_time_us);

@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "quarry/base/channel.h"
 #include "quarry/base/glob.h"
-#include "quarry/state/checkpoint.h"
 #include "quarry/base/time.h"
 #include "quarry/base/uuid.h"
+#include "quarry/state/checkpoint.h"
 #include "quarry/types/json.h"
 #include "quarry/writer/batch_writer.h"
 
@@ -196,6 +197,7 @@ struct PairRun {
   std::unique_ptr<plugin::DestinationPlugin> plugin;
   std::unique_ptr<Channel<message::Message>> channel;
   std::unique_ptr<writer::BatchWriter> writer;
+  std::unique_ptr<plugin::SyncLock> lock;  // fencing; null where the backend connection holds it
   std::jthread thread;
   Status status;
   Status init_status;
@@ -232,6 +234,20 @@ bool IsIncrementalTree(const std::vector<schema::TablePtr>& tree, std::string_vi
   return false;
 }
 
+// The lock a sync of a source holds in every destination it writes: two syncs of one source
+// into one destination never interleave (one's delete-stale would remove the other's rows).
+std::string SyncLockName(const config::SourceSpec& source) { return "sync " + source.name; }
+
+// Names of the incremental tables of `tree` and their descendants: the rows checkpoints cover.
+void CheckpointedTables(const std::vector<schema::TablePtr>& tree, bool inside,
+                        std::set<std::string>* out) {
+  for (const auto& t : tree) {
+    const bool inc = inside || t->is_incremental;
+    if (inc) out->insert(t->name);
+    CheckpointedTables(t->relations, inc, out);
+  }
+}
+
 // Opens the backend of `ps`, takes the source's lock and reads its cursors.
 Status OpenBackend(const plugin::PluginRegistry& registry, const PreparedSource& ps,
                    const plugin::PluginContext& ctx, BackendRun* out) {
@@ -239,7 +255,10 @@ Status OpenBackend(const plugin::PluginRegistry& registry, const PreparedSource&
                           registry.MakeDestination(ps.backend->registry, ps.backend->path));
   QUARRY_RETURN_NOT_OK(out->plugin->Configure(ps.backend->spec));
   QUARRY_RETURN_NOT_OK(out->plugin->Init(ctx, *ps.backend));
-  QUARRY_ASSIGN_OR_RETURN(out->lock, out->plugin->TryLock("sync " + ps.spec->name));
+  QUARRY_ASSIGN_OR_RETURN(out->lock, out->plugin->TryLock(SyncLockName(*ps.spec)));
+  if (out->lock == nullptr) {
+    return Status::Invalid("this destination cannot lock, so it cannot be a state backend");
+  }
   QUARRY_ASSIGN_OR_RETURN(out->state_table, state::StateTable(ps.state_table));
   QUARRY_RETURN_NOT_OK(out->plugin->Migrate({out->state_table}));
   QUARRY_ASSIGN_OR_RETURN(auto all, state::ReadAll(*out->plugin, *out->state_table));
@@ -283,7 +302,8 @@ Result<schema::TablePtr> SummaryTable() {
   for (const char* name : {"source_name", "source_path", "source_version"}) {
     t.columns.push_back({name, utf8()});
   }
-  for (const char* name : {"source_errors", "source_warnings"}) t.columns.push_back({name, int64()});
+  for (const char* name : {"source_errors", "source_warnings"})
+    t.columns.push_back({name, int64()});
   t.columns.push_back({"source_tables", json()});
   for (const char* name : {"destination_name", "destination_path", "destination_version"}) {
     t.columns.push_back({name, utf8()});
@@ -383,9 +403,10 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
     // A CloudQuery-protocol source reads and writes its cursors itself through the backend.
     const bool own_state = ps.backend != nullptr && ps.plugin->keeps_own_state();
     if (own_state && options.full_refresh) {
-      logger_.Warn(fmt::format("--full-refresh does not apply to source {}: the plugin keeps its "
-                               "own cursors (in {})",
-                               s.name, ps.state_table));
+      logger_.Warn(
+          fmt::format("--full-refresh does not apply to source {}: the plugin keeps its "
+                      "own cursors (in {})",
+                      s.name, ps.state_table));
     }
     if (st.ok() && ps.backend != nullptr && !own_state) {
       Status bst = OpenBackend(registry_, ps, ctx, &backend);
@@ -402,8 +423,8 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
                         std::any_of(options.refresh_tables.begin(), options.refresh_tables.end(),
                                     [&](const std::string& p) { return GlobMatch(p, table); }));
           if (match) {
-            logger_.Info(fmt::format("full refresh of {}: ignoring saved cursor {}", table,
-                                     it->second));
+            logger_.Info(
+                fmt::format("full refresh of {}: ignoring saved cursor {}", table, it->second));
             it = backend.saved.erase(it);
           } else {
             ++it;
@@ -413,7 +434,28 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
     }
     int backend_index = -1;
     for (size_t i = 0; i < ps.destinations.size(); ++i) {
-      if (ps.backend != nullptr && ps.destinations[i] == ps.backend) backend_index = static_cast<int>(i);
+      if (ps.backend != nullptr && ps.destinations[i] == ps.backend)
+        backend_index = static_cast<int>(i);
+    }
+    // Fencing of every destination, backend or not: another sync of this source writing to one
+    // of them makes this one fail before it writes anything.
+    for (size_t i = 0; st.ok() && i < pairs.size(); ++i) {
+      PairRun& p = pairs[i];
+      if (backend.lock && p.spec == ps.backend) continue;  // the backend connection holds it
+      auto lock = p.plugin->TryLock(SyncLockName(s));
+      if (!lock.ok()) {
+        st = lock.status();
+        summaries[i].destination_errors++;
+        fail_all(fmt::format("destination {}: {}", p.spec->name, st.message()));
+        break;
+      }
+      p.lock = lock.MoveValue();
+      if (p.lock == nullptr) {
+        logger_.Debug(
+            fmt::format("destination {} cannot lock: syncs of source {} into it are "
+                        "not fenced",
+                        p.spec->name, s.name));
+      }
     }
     state::CheckpointCoordinator coord(static_cast<int>(pairs.size()));
 
@@ -430,11 +472,13 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
         wo.migrate = options.migrate;
         if (backend.state_table) {
           if (static_cast<int>(i) == backend_index) {
-            wo.on_checkpoint = state::BackendHook(coord, backend_index, backend.state_table, s.name);
+            wo.checkpoints =
+                state::BackendPolicy(coord, backend_index, backend.state_table, s.name);
             wo.own_tables = {backend.state_table};
           } else {
-            wo.on_checkpoint = state::DataHook(coord, static_cast<int>(i));
+            wo.checkpoints = state::DataPolicy(coord, static_cast<int>(i));
           }
+          CheckpointedTables(ps.tables, false, &wo.checkpointed_tables);
         }
         p.writer = std::make_unique<writer::BatchWriter>(*p.plugin, std::move(wo));
         outs.push_back(p.channel.get());
@@ -444,7 +488,7 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
         backend.channel = std::make_unique<Channel<message::Message>>(kChannelCapacity);
         writer::WriterOptions wo;
         wo.batch = backend.plugin->batch_options();
-        wo.on_checkpoint = state::BackendHook(coord, -1, backend.state_table, s.name);
+        wo.checkpoints = state::BackendPolicy(coord, -1, backend.state_table, s.name);
         backend.writer = std::make_unique<writer::BatchWriter>(*backend.plugin, std::move(wo));
         backend.thread = std::jthread([&backend, &aborted, &coord] {
           backend.status = backend.writer->Run(*backend.channel);
@@ -498,12 +542,18 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
             if (clean) {
               p.channel->Push(message::DeleteStale{t, s.name, result.sync_time_us});
             } else {
-              logger_.Warn(fmt::format("table {}: stale rows kept in {} because the table had "
-                                       "errors",
-                                       t->name, p.spec->name));
+              logger_.Warn(
+                  fmt::format("table {}: stale rows kept in {} because the table had "
+                              "errors",
+                              t->name, p.spec->name));
             }
           }
         }
+      }
+      // Rows that no saved cursor covers are fetched again by the next run: where they are held
+      // back (the backend), they must not land now.
+      if (!sync_st.ok() || aborted) {
+        for (auto& p : pairs) p.writer->AbandonUncovered();
       }
       for (auto& p : pairs) p.channel->Close();
       for (auto& p : pairs) p.thread.join();
@@ -511,8 +561,8 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
         backend.channel->Close();
         backend.thread.join();
         if (!backend.status.ok() && !backend.status.IsCancelled()) {
-          failures.push_back(fmt::format("state backend {}: {}", ps.backend->name,
-                                         backend.status.message()));
+          failures.push_back(
+              fmt::format("state backend {}: {}", ps.backend->name, backend.status.message()));
         }
       }
       for (const auto& [key, value] : coord.committed()) {
@@ -520,13 +570,14 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
                      {{"source", s.name}, {"key", key}});
       }
       bool write_failed = false;
-      for (const auto& p : pairs) write_failed = write_failed || (!p.status.ok() && !p.status.IsCancelled());
+      for (const auto& p : pairs)
+        write_failed = write_failed || (!p.status.ok() && !p.status.IsCancelled());
       for (size_t i = 0; i < pairs.size(); ++i) {
         // A writer cancelled because another destination failed is not a failure of its own.
         if (pairs[i].status.IsCancelled() && write_failed) continue;
         if (!pairs[i].status.ok()) {
-          const std::string why = fmt::format("destination {}: {}", pairs[i].spec->name,
-                                              pairs[i].status.message());
+          const std::string why =
+              fmt::format("destination {}: {}", pairs[i].spec->name, pairs[i].status.message());
           summaries[i].error = why;
           summaries[i].destination_errors++;
           failures.push_back(why);
@@ -555,16 +606,18 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
       so_far.duration_us = NowMicros() - start;
       Status sst = WriteSummaryRow(*p.plugin, so_far, summaries[i], p.spec->pk_mode);
       if (!sst.ok()) {
-        const std::string why = fmt::format("destination {}: sync summary: {}", p.spec->name,
-                                            sst.message());
+        const std::string why =
+            fmt::format("destination {}: sync summary: {}", p.spec->name, sst.message());
         summaries[i].destination_errors++;
         failures.push_back(why);
       }
     }
     for (auto& p : pairs) {
+      p.lock.reset();
       if (p.plugin) {
         Status cst = p.plugin->Close();
-        if (!cst.ok()) logger_.Error(fmt::format("destination {}: close: {}", p.spec->name, cst.message()));
+        if (!cst.ok())
+          logger_.Error(fmt::format("destination {}: close: {}", p.spec->name, cst.message()));
       }
     }
     if (backend.plugin) {
@@ -634,9 +687,10 @@ namespace {
 // commands do not manage (and must not alter).
 bool SkipOwnState(const PreparedSource& ps, Logger& logger) {
   if (!ps.plugin->keeps_own_state()) return false;
-  logger.Warn(fmt::format("source {} keeps its own cursors (table {} in destination {}); "
-                          "quarry state does not manage them",
-                          ps.spec->name, ps.state_table, ps.backend->name));
+  logger.Warn(
+      fmt::format("source {} keeps its own cursors (table {} in destination {}); "
+                  "quarry state does not manage them",
+                  ps.spec->name, ps.state_table, ps.backend->name));
   return true;
 }
 
@@ -682,8 +736,8 @@ Result<std::vector<StateRow>> Engine::ResetState(Plan& plan,
       for (const auto& p : patterns) match = match || GlobMatch(p, table);
       if (!match) continue;
       // An empty value deletes the key; a newer version makes it win, also in append mode.
-      tombstones.push_back({state::FullKey(ps.spec->name, key), "",
-                            static_cast<uint64_t>(NowMicros())});
+      tombstones.push_back(
+          {state::FullKey(ps.spec->name, key), "", static_cast<uint64_t>(NowMicros())});
       deleted.push_back({ps.spec->name, key, value, 0});
     }
     if (!tombstones.empty()) {

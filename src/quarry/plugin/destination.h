@@ -15,10 +15,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "quarry/config/spec.h"
 #include "quarry/plugin/source.h"
@@ -30,9 +29,9 @@ namespace quarry::plugin {
 
 // When the writer flushes a table's pending rows.
 struct BatchOptions {
-  int64_t batch_size = 10'000;                 // rows
-  int64_t batch_size_bytes = 10 * 1024 * 1024; // bytes of column data
-  int64_t batch_timeout_us = 20'000'000;       // age of the oldest pending row
+  int64_t batch_size = 10'000;                  // rows
+  int64_t batch_size_bytes = 10 * 1024 * 1024;  // bytes of column data
+  int64_t batch_timeout_us = 20'000'000;        // age of the oldest pending row
 };
 
 // Reads batch_size, batch_size_bytes and batch_timeout from a destination's spec.
@@ -76,11 +75,27 @@ class DestinationPlugin {
                       const std::function<Status(types::RecordBatchPtr)>& fn) {
     return Status::Invalid("this destination cannot be read, so it cannot be a state backend");
   }
-  // Takes the lock named `name` without waiting: an error saying who holds it when another sync
-  // does. REQUIRES: Init.
+  // Takes the lock named `name` without waiting, for fencing: a sync holds "sync <source>" in
+  // every destination it writes (and in its state backend) for its whole run. Returns an error
+  // saying who holds it when another sync does, and null when the destination cannot lock (it
+  // then cannot be a state backend, and syncs into it are not fenced). REQUIRES: Init.
   virtual Result<std::unique_ptr<SyncLock>> TryLock(std::string_view name) {
-    return Status::Invalid("this destination cannot lock, so it cannot be a state backend");
+    return std::unique_ptr<SyncLock>();
   }
+  // An open transaction across writes, for the writer of a state backend: after
+  // BeginTransaction, Write and WriteAll join one transaction that CommitTransaction commits and
+  // RollbackTransaction (or Close, or the process dying) discards. Rows written early because a
+  // batch filled up then commit only with the cursor that covers them. Destinations without
+  // transactions keep the defaults (has_transactions() false; the writer then holds such rows
+  // in memory until the checkpoint instead).
+  virtual bool has_transactions() const { return false; }
+  virtual Status BeginTransaction() {
+    return Status::Internal("this destination has no transactions");
+  }
+  virtual Status CommitTransaction() {
+    return Status::Internal("this destination has no transactions");
+  }
+  virtual void RollbackTransaction() {}
   // Returns the number of rows deleted.
   virtual Result<int64_t> DeleteStale(const schema::Table& table, std::string_view source_name,
                                       int64_t sync_time_us) = 0;

@@ -68,35 +68,81 @@ std::map<std::string, std::string> CheckpointCoordinator::committed() const {
   return committed_;
 }
 
-writer::CheckpointHook DataHook(CheckpointCoordinator& coord, int participant) {
-  return [&coord, participant](const message::Checkpoint& cp,
-                               const writer::FlushFn& flush) -> Status {
-    if (!coord.WaitCommitted(cp.id - 1)) {
+namespace {
+
+class DataWriterPolicy final : public writer::CheckpointPolicy {
+ public:
+  DataWriterPolicy(CheckpointCoordinator& coord, int participant)
+      : coord_(coord), participant_(participant) {}
+
+  Status OnCheckpoint(const message::Checkpoint& cp, const writer::FlushFn& flush) override {
+    if (!coord_.WaitCommitted(cp.id - 1)) {
       return Status::Cancelled("stopped: the state backend failed");
     }
     QUARRY_RETURN_NOT_OK(flush({}));
-    coord.Ack(participant, cp.id);
+    coord_.Ack(participant_, cp.id);
+    last_acked_ = cp.id;
     return Status::OK();
-  };
-}
+  }
 
-writer::CheckpointHook BackendHook(CheckpointCoordinator& coord, int participant,
-                                   schema::TablePtr state_table, std::string source_name) {
-  return [&coord, participant, table = std::move(state_table),
-          source = std::move(source_name)](const message::Checkpoint& cp,
-                                           const writer::FlushFn& flush) -> Status {
-    if (!coord.WaitAcked(cp.id, participant)) {
+  Status BeforeEarlyWrite() override {
+    if (!coord_.WaitCommitted(last_acked_)) {
+      return Status::Cancelled("stopped: the state backend failed");
+    }
+    return Status::OK();
+  }
+
+ private:
+  CheckpointCoordinator& coord_;
+  const int participant_;
+  int64_t last_acked_ = 0;
+};
+
+class BackendWriterPolicy final : public writer::CheckpointPolicy {
+ public:
+  BackendWriterPolicy(CheckpointCoordinator& coord, int participant, schema::TablePtr table,
+                      std::string source)
+      : coord_(coord),
+        participant_(participant),
+        table_(std::move(table)),
+        source_(std::move(source)) {}
+
+  Status OnCheckpoint(const message::Checkpoint& cp, const writer::FlushFn& flush) override {
+    if (!coord_.WaitAcked(cp.id, participant_)) {
       return Status::Cancelled("cursor not saved: another destination failed");
     }
-    StateEntry entry{FullKey(source, cp.key), cp.value, coord.NextVersion()};
-    QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr batch, StateBatch(*table, {entry}));
+    StateEntry entry{FullKey(source_, cp.key), cp.value, coord_.NextVersion()};
+    QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr batch, StateBatch(*table_, {entry}));
     const std::vector<types::RecordBatchPtr> batches{batch};
-    QUARRY_RETURN_NOT_OK(flush({{table.get(), &batches}}).WithContext("save cursor"));
-    if (participant >= 0) coord.Ack(participant, cp.id);
-    coord.RecordCommit(cp.key, cp.value);
-    coord.Committed(cp.id);
+    QUARRY_RETURN_NOT_OK(flush({{table_.get(), &batches}}).WithContext("save cursor"));
+    if (participant_ >= 0) coord_.Ack(participant_, cp.id);
+    coord_.RecordCommit(cp.key, cp.value);
+    coord_.Committed(cp.id);
     return Status::OK();
-  };
+  }
+
+  bool HoldEarlyWrites() const override { return true; }
+
+ private:
+  CheckpointCoordinator& coord_;
+  const int participant_;
+  const schema::TablePtr table_;
+  const std::string source_;
+};
+
+}  // namespace
+
+std::shared_ptr<writer::CheckpointPolicy> DataPolicy(CheckpointCoordinator& coord,
+                                                     int participant) {
+  return std::make_shared<DataWriterPolicy>(coord, participant);
+}
+
+std::shared_ptr<writer::CheckpointPolicy> BackendPolicy(CheckpointCoordinator& coord,
+                                                        int participant,
+                                                        schema::TablePtr state_table,
+                                                        std::string source_name) {
+  return std::make_shared<BackendWriterPolicy>(coord, participant, std::move(state_table),
+                                               std::move(source_name));
 }
 
 }  // namespace quarry::state

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -57,15 +58,22 @@ class CheckpointCoordinator {
   std::map<std::string, std::string> committed_;
 };
 
-// The hook of a writer that holds data but not the state: wait until the previous checkpoint's
-// cursor is committed, flush, then acknowledge. The wait keeps such a writer at most one
-// checkpoint interval ahead of the saved cursor, which bounds what a crash can duplicate in an
-// append-mode destination to the rows of one interval.
-writer::CheckpointHook DataHook(CheckpointCoordinator& coord, int participant);
+// The policy of a writer that holds data but not the state. At checkpoint n it waits until the
+// cursor of checkpoint n-1 is committed, flushes and acknowledges n; rows written early (their
+// batch filled up) wait until the cursor of the last checkpoint it acknowledged is committed.
+// So such a writer never commits a row more than one checkpoint interval past the saved
+// cursor, which bounds what a crash can duplicate in an append-mode destination to the rows of
+// one interval (e.g. chunk_size), whatever the batch sizes.
+std::shared_ptr<writer::CheckpointPolicy> DataPolicy(CheckpointCoordinator& coord, int participant);
 
-// The hook of the state backend's writer. `participant` is its index when it also holds the
+// The policy of the state backend's writer. `participant` is its index when it also holds the
 // source's data, or -1 when it serves only as the backend (it then receives only checkpoints).
-writer::CheckpointHook BackendHook(CheckpointCoordinator& coord, int participant,
-                                   schema::TablePtr state_table, std::string source_name);
+// At a checkpoint it waits until every other writer acknowledged it, then commits its pending
+// rows and the cursor in one transaction. Rows written early stay in an open transaction until
+// then (HoldEarlyWrites), so rows and the cursor that covers them commit together: exactly once.
+std::shared_ptr<writer::CheckpointPolicy> BackendPolicy(CheckpointCoordinator& coord,
+                                                        int participant,
+                                                        schema::TablePtr state_table,
+                                                        std::string source_name);
 
 }  // namespace quarry::state

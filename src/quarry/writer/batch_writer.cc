@@ -20,12 +20,59 @@ schema::TablePtr BatchWriter::DestinationTable(const schema::TablePtr& table) {
 
 Status BatchWriter::ApplyMigrations() {
   if (migrations_.empty()) return Status::OK();
+  // Migrations are not part of a row transaction. Built-in sources migrate every table before
+  // their first row, so this commits nothing early in practice.
+  QUARRY_RETURN_NOT_OK(CommitOpen());
   std::vector<schema::TablePtr> tables;
   tables.swap(migrations_);
   if (!options_.migrate) tables.assign(options_.own_tables.begin(), options_.own_tables.end());
   options_.own_tables.clear();
   if (tables.empty()) return Status::OK();
   return dest_.Migrate(tables).WithContext("migrate");
+}
+
+void BatchWriter::Count(const std::string& table, int64_t rows) {
+  if (in_transaction_) {
+    uncommitted_[table] += rows;
+    return;
+  }
+  stats_[table].rows += rows;
+  rows_written_.fetch_add(rows, std::memory_order_relaxed);
+}
+
+Status BatchWriter::CommitOpen() {
+  if (!in_transaction_) return Status::OK();
+  in_transaction_ = false;
+  Status st = dest_.CommitTransaction();
+  if (st.ok()) {
+    for (const auto& [table, rows] : uncommitted_) Count(table, rows);
+  }
+  uncommitted_.clear();
+  return st;
+}
+
+void BatchWriter::RollbackOpen() {
+  if (!in_transaction_) return;
+  dest_.RollbackTransaction();
+  in_transaction_ = false;
+  uncommitted_.clear();
+}
+
+Status BatchWriter::FlushEarly(Pending& p) {
+  if (p.rows == 0) return Status::OK();
+  if (options_.checkpoints && options_.checkpointed_tables.count(p.table->name) > 0) {
+    if (options_.checkpoints->HoldEarlyWrites()) {
+      // Kept in memory until the checkpoint when there is no transaction to hold them in.
+      if (!dest_.has_transactions()) return Status::OK();
+      if (!in_transaction_) {
+        QUARRY_RETURN_NOT_OK(dest_.BeginTransaction());
+        in_transaction_ = true;
+      }
+    } else {
+      QUARRY_RETURN_NOT_OK(options_.checkpoints->BeforeEarlyWrite());
+    }
+  }
+  return Flush(p);
 }
 
 Status BatchWriter::Flush(Pending& p) {
@@ -36,8 +83,7 @@ Status BatchWriter::Flush(Pending& p) {
   p.rows = 0;
   p.bytes = 0;
   if (!st.ok()) return st;
-  stats_[p.table->name].rows += rows;
-  rows_written_.fetch_add(rows, std::memory_order_relaxed);
+  Count(p.table->name, rows);
   return Status::OK();
 }
 
@@ -50,25 +96,24 @@ Status BatchWriter::FlushAll(const std::vector<plugin::TableWrite>& extra) {
     flushed.push_back(&p);
   }
   writes.insert(writes.end(), extra.begin(), extra.end());
-  if (writes.empty()) return Status::OK();
-  Status st = writes.size() == 1 && extra.empty() ? dest_.Write(*writes[0].table, *writes[0].batches)
-                                                  : dest_.WriteAll(writes);
+  if (writes.empty()) return CommitOpen();
+  Status st = writes.size() == 1 && extra.empty()
+                  ? dest_.Write(*writes[0].table, *writes[0].batches)
+                  : dest_.WriteAll(writes);
   for (Pending* p : flushed) {
-    if (st.ok()) {
-      stats_[p->table->name].rows += p->rows;
-      rows_written_.fetch_add(p->rows, std::memory_order_relaxed);
-    }
+    if (st.ok()) Count(p->table->name, p->rows);
     p->batches.clear();
     p->rows = 0;
     p->bytes = 0;
   }
-  return st;
+  QUARRY_RETURN_NOT_OK(st);
+  return CommitOpen();
 }
 
 Status BatchWriter::FlushExpired(Clock::time_point now) {
   const auto timeout = std::chrono::microseconds(options_.batch.batch_timeout_us);
   for (auto& [name, p] : pending_) {
-    if (p.rows > 0 && now - p.first >= timeout) QUARRY_RETURN_NOT_OK(Flush(p));
+    if (p.rows > 0 && now - p.first >= timeout) QUARRY_RETURN_NOT_OK(FlushEarly(p));
   }
   return Status::OK();
 }
@@ -87,7 +132,7 @@ Status BatchWriter::Handle(message::Message& msg) {
     p.bytes += ins->batch->size_bytes();
     p.batches.push_back(std::move(ins->batch));
     if (p.rows >= options_.batch.batch_size || p.bytes >= options_.batch.batch_size_bytes) {
-      return Flush(p);
+      return FlushEarly(p);
     }
     return Status::OK();
   }
@@ -99,9 +144,11 @@ Status BatchWriter::Handle(message::Message& msg) {
     return Status::OK();
   }
   if (auto* cp = std::get_if<message::Checkpoint>(&msg)) {
-    FlushFn flush = [this](const std::vector<plugin::TableWrite>& extra) { return FlushAll(extra); };
-    if (!options_.on_checkpoint) return flush({});
-    return options_.on_checkpoint(*cp, flush);
+    FlushFn flush = [this](const std::vector<plugin::TableWrite>& extra) {
+      return FlushAll(extra);
+    };
+    if (!options_.checkpoints) return flush({});
+    return options_.checkpoints->OnCheckpoint(*cp, flush);
   }
   return Status::OK();  // TableError: counted by the engine
 }
@@ -115,8 +162,8 @@ Status BatchWriter::Run(Channel<message::Message>& in) {
     if (failed.ok()) {
       for (const auto& [name, p] : pending_) {
         if (p.rows > 0) {
-          deadline = std::min(deadline, p.first + std::chrono::microseconds(
-                                                      options_.batch.batch_timeout_us));
+          deadline = std::min(deadline,
+                              p.first + std::chrono::microseconds(options_.batch.batch_timeout_us));
         }
       }
     }
@@ -131,12 +178,23 @@ Status BatchWriter::Run(Channel<message::Message>& in) {
     if (r == PopResult::kClosed) break;
     if (!failed.ok()) continue;  // drain
     Status st = r == PopResult::kTimeout ? FlushExpired(Clock::now()) : Handle(msg);
-    if (!st.ok()) failed = st;
+    if (!st.ok()) {
+      failed = st;
+      RollbackOpen();  // rows written early were not covered by a saved cursor yet
+    }
+  }
+  if (failed.ok() && abandon_uncovered_ && options_.checkpoints &&
+      options_.checkpoints->HoldEarlyWrites()) {
+    RollbackOpen();
+    for (auto& [name, p] : pending_) {
+      if (options_.checkpointed_tables.count(name) > 0) p = Pending{p.table};
+    }
   }
   if (failed.ok()) {
     failed = ApplyMigrations();
     if (failed.ok()) failed = FlushAll();
   }
+  RollbackOpen();
   return failed;
 }
 

@@ -12,7 +12,7 @@ start=$(date +%s%N)
 run sync --no-progress config.yml
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 expect_status 1
-expect_out "another sync of the same source is running against this state backend"
+expect_out "another sync of the same source is writing to this destination"
 (( elapsed_ms < 5000 )) || fail "the second sync took ${elapsed_ms}ms to fail: it should fail at once"
 kill -0 "$first" 2>/dev/null || fail "the first sync had already finished: the test proved nothing"
 wait "$first"
