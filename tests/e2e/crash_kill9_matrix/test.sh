@@ -22,7 +22,8 @@ cursor() {
                      order by version desc limit 1" 2>/dev/null)
   echo "${v:-0}"
 }
-q() { sqlite3 "$1" "$2" 2>/dev/null || echo "0|0|0"; }
+# q FILE SQL DEFAULT: the query's result, or DEFAULT before the file has the table.
+q() { local v; v=$(sqlite3 "$1" "$2" 2>/dev/null) && [[ -n $v ]] && echo "$v" || echo "$3"; }
 max_chunk=0 dups_bound=0
 for ((trial = 1; trial <= TRIALS; trial++)); do
   export CHUNK=$(pick 97 7001) BATCH=$(pick 13 4099) BATCH2=$(pick 13 4099)
@@ -36,10 +37,10 @@ for ((trial = 1; trial <= TRIALS; trial++)); do
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   c=$(cursor)
-  main=$(q "$DB" "select count(*), count(distinct id), coalesce(max(id), 0) from events")
-  beyond=$(q "$DB2" "select count(distinct id) from events where id > $c")
-  below=$(q "$DB2" "select count(distinct id) from events where id <= $c")
-  latest=$(q "$DB3" "select count(*) - count(distinct id), count(*) filter (where id <= $c) from events")
+  main=$(q "$DB" "select count(*), count(distinct id), coalesce(max(id), 0) from events" "0|0|0")
+  beyond=$(q "$DB2" "select count(distinct id) from events where id > $c" 0)
+  below=$(q "$DB2" "select count(distinct id) from events where id <= $c" 0)
+  latest=$(q "$DB3" "select count(*) - count(distinct id), count(*) filter (where id <= $c) from events" "0|0")
   echo "trial $trial: chunk_size=$CHUNK batch_size=$BATCH/$BATCH2 batch_size_bytes=$BATCH_BYTES" \
        "kill after ${delay_ms}ms: cursor=$c main=[$main] archive beyond cursor=$beyond latest=[$latest]"
   [[ "$main" == "$c|$c|$c" ]] || fail "trial $trial: main (append, backend) holds [$main] (rows|distinct|max), expected exactly the $c rows up to the cursor"
