@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "quarry/schema/table.h"
 #include "quarry/state/state_store.h"
@@ -270,6 +273,230 @@ TEST_P(DestinationConformance, SyncLockIsExclusive) {
   EXPECT_FALSE(b->TryLock("sync conformance").ok());
   first->reset();
   EXPECT_TRUE(b->TryLock("sync conformance").ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// A value is never silently changed: a destination stores it exactly or refuses the write with
+// an error naming table, column and row, and then nothing of that write lands.
+
+// `batch` with its column `name` replaced by `values`.
+types::RecordBatchPtr WithColumn(const types::RecordBatchPtr& batch, const std::string& name,
+                                 types::ArrayPtr values) {
+  std::vector<types::ArrayPtr> columns;
+  for (int c = 0; c < batch->num_columns(); ++c) columns.push_back(batch->column_ptr(c));
+  columns[static_cast<size_t>(batch->schema()->IndexOf(name))] = std::move(values);
+  auto out = types::RecordBatch::Make(batch->schema(), batch->num_rows(), std::move(columns));
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  return out.ok() ? *out : nullptr;
+}
+
+// An array of `type` from raw values; nullopt is NULL.
+template <typename T>
+types::ArrayPtr RawArray(types::TypePtr type, const std::vector<std::optional<T>>& values) {
+  types::ArrayBuilder b(std::move(type));
+  for (const auto& v : values) {
+    if (v) {
+      b.Append<T>(*v);
+    } else {
+      b.AppendNull();
+    }
+  }
+  return *b.Finish();
+}
+
+// The exact value of a timestamp, date or float cell ("NaN" for any NaN, "-0" for -0.0), for
+// comparisons that printing through JSON would blur.
+std::string ExactValue(const types::Array& a, int64_t i) {
+  if (a.IsNull(i)) return "null";
+  switch (a.type()->id()) {
+    case types::TypeId::kTimestamp:
+    case types::TypeId::kInt64:
+      return std::to_string(a.Value<int64_t>(i));
+    case types::TypeId::kDate32:
+      return std::to_string(a.Value<int32_t>(i));
+    case types::TypeId::kFloat32:
+      return std::isnan(a.Value<float>(i)) ? "NaN" : fmt::format("{}", a.Value<float>(i));
+    case types::TypeId::kFloat64:
+      return std::isnan(a.Value<double>(i)) ? "NaN" : fmt::format("{}", a.Value<double>(i));
+    default:
+      return types::ValueToJson(a, i);
+  }
+}
+
+// The table's rows as read back, "column=value" joined by spaces, sorted, with ExactValue.
+std::vector<std::string> ReadExact(plugin::DestinationPlugin& d, const schema::Table& t,
+                                   const std::vector<std::string>& columns) {
+  std::vector<std::string> out;
+  Status st = d.Read(t, [&](types::RecordBatchPtr b) {
+    for (int64_t r = 0; r < b->num_rows(); ++r) {
+      std::string row;
+      for (const auto& c : columns) {
+        const int i = b->schema()->IndexOf(c);
+        if (i < 0) return Status::Invalid("no column " + c);
+        row += (row.empty() ? "" : " ") + c + "=" + ExactValue(b->column(i), r);
+      }
+      out.push_back(row);
+    }
+    return Status::OK();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Writes `batch`, whose row `row` holds a value of column `column` the destination may not be
+// able to store. Returns whether the write succeeded; a failure must say where it failed.
+// Whether the rows landed exactly, or not at all, the caller checks by reading the table back.
+bool StoredOrRefused(plugin::DestinationPlugin& d, const schema::Table& t,
+                     const types::RecordBatchPtr& batch, const std::string& column, int64_t row) {
+  const Status st = d.Write(t, {batch});
+  if (st.ok()) return true;
+  const std::string& m = st.message();
+  EXPECT_NE(m.find("table " + t.name), std::string::npos) << m;
+  EXPECT_NE(m.find("column " + column), std::string::npos) << m;
+  EXPECT_NE(m.find(fmt::format("row {}", row)), std::string::npos) << m;
+  return false;
+}
+
+schema::TablePtr TextKeyTable(const std::string& name) {
+  schema::Table t{name, "", ""};
+  schema::Column k{"k", types::utf8()};
+  k.primary_key = true;
+  k.not_null = true;
+  t.columns = {k, {"value", types::utf8()}, {"j", types::json()}};
+  return schema::WithCqColumns(**schema::Finalize(t));
+}
+
+TEST_P(DestinationConformance, TextWithNulIsStoredExactlyOrRefusedNeverAltered) {
+  auto d = Open(WriteMode::kOverwrite);
+  auto t = TextKeyTable("conf_nul");
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(
+      *t,
+      {Rows(t, R"([{"k":"ab","value":"ab","_cq_id":"00000000-0000-4000-8000-000000000001"}])")}));
+  std::vector<std::string> want{R"({"k":"ab","value":"ab","j":null})"};
+  // A key that differs from an existing one only by a NUL byte: it must not become that key.
+  if (StoredOrRefused(*d, *t,
+                      Rows(t, R"([{"k":"x","_cq_id":"00000000-0000-4000-8000-000000000002"},
+                                  {"k":"a\u0000b","value":"a\u0000b",
+                                   "_cq_id":"00000000-0000-4000-8000-000000000003"}])",
+                           kSyncTime2),
+                      "k", 1)) {
+    want.push_back(R"({"k":"x","value":null,"j":null})");
+    want.push_back(R"({"k":"a\u0000b","value":"a\u0000b","j":null})");
+  }
+  // JSON holding a NUL character, as an escape.
+  if (StoredOrRefused(*d, *t,
+                      Rows(t, R"([{"k":"y","_cq_id":"00000000-0000-4000-8000-000000000004"},
+                                  {"k":"z","j":{"s":"a\u0000b"},
+                                   "_cq_id":"00000000-0000-4000-8000-000000000005"}])",
+                           kSyncTime2),
+                      "j", 1)) {
+    want.push_back(R"({"k":"y","value":null,"j":null})");
+    want.push_back(R"({"k":"z","value":null,"j":{"s":"a\u0000b"}})");
+  }
+  for (auto& w : want) w = Normalize(w);
+  std::sort(want.begin(), want.end());
+  auto got = ReadBack(*d, *t, {"k", "value", "j"});
+  for (auto& g : got) g = Normalize(g);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, want);
+}
+
+TEST_P(DestinationConformance, ExtremeTimestampsAndDatesAreStoredExactlyOrRefusedNeverAltered) {
+  auto d = Open(WriteMode::kOverwrite);
+  schema::Table def{"conf_extreme_time", "", ""};
+  schema::Column id{"id", types::int64()};
+  id.primary_key = true;
+  id.not_null = true;
+  def.columns = {id, {"ts", types::timestamp()}, {"d", types::date32()}};
+  auto t = schema::WithCqColumns(**schema::Finalize(def));
+  ASSERT_OK(d->Migrate({t}));
+  constexpr int64_t kMin64 = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax64 = std::numeric_limits<int64_t>::max();
+  constexpr int32_t kMin32 = std::numeric_limits<int32_t>::min();
+  constexpr int32_t kMax32 = std::numeric_limits<int32_t>::max();
+  // Microseconds and days since 1970-01-01, proleptic Gregorian, year 0 = 1 BC: the ends of
+  // int64 / int32, PostgreSQL's first day (4714-11-24 BC), 44-03-15 BC, the last instant of year
+  // -1 and first of year 0, 1969-12-31 23:59:59.999999, the last of 9999 and first of 10000,
+  // PostgreSQL's last date (5874897-12-31).
+  const std::vector<int64_t> timestamps{kMin64,
+                                        kMin64 + 1,
+                                        -210'866'803'200'000'000,
+                                        -63'517'824'000'000'000,
+                                        -62'167'219'200'000'001,
+                                        -62'167'219'200'000'000,
+                                        -1,
+                                        253'402'300'799'999'999,
+                                        253'402'300'800'000'000,
+                                        kMax64 - 1,
+                                        kMax64};
+  const std::vector<int32_t> dates{kMin32,    kMin32 + 1,    -2'440'588, -735'160,
+                                   -719'529,  -719'528,      -1,         2'932'896,
+                                   2'932'897, 2'145'042'905, kMax32 - 1, kMax32};
+  std::vector<std::string> want;
+  int64_t next_id = 0;
+  // Each value in a write of its own, after an ordinary row: a refusal takes both rows back.
+  auto write = [&](std::optional<int64_t> ts, std::optional<int32_t> date) {
+    const int64_t first = next_id;
+    next_id += 2;
+    auto rows = Rows(t, fmt::format(R"([{{"id":{}}},{{"id":{}}}])", first, first + 1));
+    rows = WithColumn(rows, "ts", RawArray<int64_t>(types::timestamp(), {int64_t{0}, ts}));
+    rows = WithColumn(rows, "d", RawArray<int32_t>(types::date32(), {int32_t{0}, date}));
+    if (StoredOrRefused(*d, *t, rows, ts ? "ts" : "d", 1)) {
+      want.push_back(fmt::format("id={} ts=0 d=0", first));
+      want.push_back(fmt::format("id={} ts={} d={}", first + 1, ts ? std::to_string(*ts) : "null",
+                                 date ? std::to_string(*date) : "null"));
+    }
+  };
+  for (int64_t ts : timestamps) write(ts, std::nullopt);
+  for (int32_t date : dates) write(std::nullopt, date);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(ReadExact(*d, *t, {"id", "ts", "d"}), want);
+}
+
+TEST_P(DestinationConformance, FloatSpecialValuesAreStoredExactlyOrRefusedNeverAltered) {
+  auto d = Open(WriteMode::kOverwrite);
+  schema::Table def{"conf_floats", "", ""};
+  schema::Column id{"id", types::int64()};
+  id.primary_key = true;
+  id.not_null = true;
+  def.columns = {id, {"f32", types::float32()}, {"f64", types::float64()}};
+  auto t = schema::WithCqColumns(**schema::Finalize(def));
+  ASSERT_OK(d->Migrate({t}));
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const std::vector<std::optional<double>> values{std::numeric_limits<double>::quiet_NaN(),
+                                                  kInf,
+                                                  -kInf,
+                                                  -0.0,
+                                                  0.0,
+                                                  std::nullopt,
+                                                  std::numeric_limits<double>::denorm_min(),
+                                                  -std::numeric_limits<double>::max()};
+  std::vector<std::string> want;
+  int64_t next_id = 0;
+  for (const auto& v : values) {
+    for (const std::string column : {"f32", "f64"}) {
+      const int64_t first = next_id;
+      next_id += 2;
+      auto rows = Rows(t, fmt::format(R"([{{"id":{}}},{{"id":{}}}])", first, first + 1));
+      std::optional<float> f32;
+      std::optional<double> f64;
+      if (v && column == "f32") f32 = static_cast<float>(*v);
+      if (v && column == "f64") f64 = *v;
+      rows = WithColumn(rows, "f32", RawArray<float>(types::float32(), {1.5f, f32}));
+      rows = WithColumn(rows, "f64", RawArray<double>(types::float64(), {1.5, f64}));
+      if (StoredOrRefused(*d, *t, rows, column, 1)) {
+        want.push_back(fmt::format("id={} f32=1.5 f64=1.5", first));
+        const types::RecordBatch& b = *rows;
+        want.push_back(fmt::format("id={} f32={} f64={}", first + 1,
+                                   ExactValue(b.column(b.schema()->IndexOf("f32")), 1),
+                                   ExactValue(b.column(b.schema()->IndexOf("f64")), 1)));
+      }
+    }
+  }
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(ReadExact(*d, *t, {"id", "f32", "f64"}), want);
 }
 
 }  // namespace

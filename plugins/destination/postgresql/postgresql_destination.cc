@@ -57,6 +57,14 @@ constexpr uint32_t kJsonbOid = 3802;
 constexpr int64_t kPgEpochMicros = 946'684'800'000'000;
 constexpr int32_t kPgEpochDays = 10'957;
 
+// PostgreSQL's range (datatype/timestamp.h, counted from its epoch): timestamps from 4714-11-24
+// 00:00 BC up to, not including, 294277-01-01; dates from 4714-11-24 BC up to, not including,
+// 5874898-01-01. The smallest and largest int64 / int32 are -infinity and infinity.
+constexpr int64_t kPgMinTimestamp = -211'813'488'000'000'000;
+constexpr int64_t kPgEndTimestamp = 9'223'371'331'200'000'000;
+constexpr int64_t kPgMinDate = -2'451'545;
+constexpr int64_t kPgEndDate = 2'145'031'949;
+
 // COPY data is handed to libpq in pieces of about this size: big enough that the per-call cost
 // vanishes, small enough that memory stays flat whatever the batch size.
 constexpr size_t kCopyChunk = 1 << 20;
@@ -201,7 +209,6 @@ class CopyBuffer {
     size_ += n;
     return p;
   }
-  void Shrink(size_t size) { size_ = size; }
   void Clear() { size_ = 0; }
   size_t size() const { return size_; }
   const char* data() const { return reinterpret_cast<const char*>(data_.data()); }
@@ -220,52 +227,28 @@ inline void PutBytes(CopyBuffer& b, std::string_view v) {
   if (!v.empty()) std::memcpy(p + 4, v.data(), v.size());
 }
 
-// Text without NUL bytes, which PostgreSQL text cannot hold.
-inline void PutText(CopyBuffer& b, std::string_view v) {
-  if (v.empty() || std::memchr(v.data(), 0, v.size()) == nullptr) {
-    PutBytes(b, v);
-    return;
-  }
-  const size_t at = b.size();
-  uint8_t* p = b.Grow(4 + v.size());
-  size_t n = 0;
-  for (char c : v) {
-    if (c != '\0') p[4 + n++] = static_cast<uint8_t>(c);
-  }
-  Put32(p, static_cast<uint32_t>(n));
-  b.Shrink(at + 4 + n);
+// Text, which must not hold a NUL byte: PostgreSQL's text cannot, and dropping the byte would
+// turn the value into another one (keys "a\0b" and "ab" would become one row). Returns false
+// for such text, leaving the buffer as it was.
+inline bool PutText(CopyBuffer& b, std::string_view v) {
+  if (!v.empty() && std::memchr(v.data(), 0, v.size()) != nullptr) return false;
+  PutBytes(b, v);
+  return true;
 }
 
-// jsonb: a version byte (1) and the JSON text, without NUL bytes and without \u0000 escapes
-// (jsonb refuses them: text cannot hold NUL).
-void PutJson(CopyBuffer& b, std::string_view v) {
-  const bool clean =
-      std::memchr(v.data(), 0, v.size()) == nullptr && v.find("\\u0000") == std::string_view::npos;
-  const size_t at = b.size();
-  uint8_t* p = b.Grow(5 + v.size());
-  p[4] = 1;
-  size_t n = 0;
-  if (clean) {
-    if (!v.empty()) std::memcpy(p + 5, v.data(), v.size());
-    n = v.size();
-  } else {
-    for (size_t i = 0; i < v.size(); ++i) {
-      const char c = v[i];
-      if (c == '\0') continue;
-      if (c == '\\' && i + 1 < v.size()) {
-        if (v.substr(i + 1, 5) == "u0000") {
-          i += 5;
-          continue;
-        }
-        p[5 + n++] = '\\';
-        p[5 + n++] = static_cast<uint8_t>(v[++i]);  // an escaped char, e.g. the \ of "\\"
-        continue;
-      }
-      p[5 + n++] = static_cast<uint8_t>(c);
-    }
+// jsonb: a version byte (1) and the JSON text. Returns false, leaving the buffer as it was, for
+// JSON holding a NUL: jsonb refuses a \u0000 escape (its strings are text), and a raw NUL byte is
+// no JSON.
+bool PutJson(CopyBuffer& b, std::string_view v) {
+  if (!v.empty() && std::memchr(v.data(), 0, v.size()) != nullptr) return false;
+  for (size_t i = v.find('\\'); i != std::string_view::npos; i = v.find('\\', i + 2)) {
+    if (v.substr(i + 1, 5) == "u0000") return false;  // i + 2 skips an escaped char, e.g. "\\"
   }
-  Put32(p, static_cast<uint32_t>(n + 1));
-  b.Shrink(at + 5 + n);
+  uint8_t* p = b.Grow(5 + v.size());
+  Put32(p, static_cast<uint32_t>(v.size() + 1));
+  p[4] = 1;
+  if (!v.empty()) std::memcpy(p + 5, v.data(), v.size());
+  return true;
 }
 
 // numeric: int16 ndigits, int16 weight, uint16 sign, int16 dscale, then base-10000 digits, most
@@ -358,12 +341,21 @@ inline void PutFixed(CopyBuffer& b, T v) {
   }
 }
 
-// Appends value i of `a` (not null) as a length-prefixed field of the column's PostgreSQL type.
-// Returns false when a text value does not parse as the type (inet, macaddr).
-bool PutValue(CopyBuffer& b, const types::Array& a, TypeId id, int64_t i);
+// Why a value was not encoded: PostgreSQL cannot store it as it is, and storing something else
+// in its place would silently change the data.
+enum class Unfit {
+  kNone,
+  kSyntax,      // text that does not parse as the column's type (inet, macaddr)
+  kNul,         // text or JSON holding a NUL character
+  kOutOfRange,  // a timestamp or date outside PostgreSQL's range
+};
+
+// Appends value i of `a` (not null) as a length-prefixed field of the column's PostgreSQL type,
+// or returns why it cannot (the buffer then holds a partial field: the COPY is to be abandoned).
+Unfit PutValue(CopyBuffer& b, const types::Array& a, TypeId id, int64_t i);
 
 // A one-dimensional array (or, for an empty list, a zero-dimensional one).
-bool PutList(CopyBuffer& b, const types::Array& a, int64_t i) {
+Unfit PutList(CopyBuffer& b, const types::Array& a, int64_t i) {
   const types::Array& child = a.child();
   const int32_t begin = a.list_offset(i);
   const int32_t end = a.list_offset(i + 1);
@@ -388,86 +380,115 @@ bool PutList(CopyBuffer& b, const types::Array& a, int64_t i) {
     for (int32_t j = begin; j < end; ++j) {
       if (child.IsNull(j)) {
         PutNull(b);
-      } else if (!PutValue(b, child, eid, j)) {
-        return false;
+      } else if (const Unfit why = PutValue(b, child, eid, j); why != Unfit::kNone) {
+        return why;
       }
     }
   }
   b.Patch32(at, static_cast<uint32_t>(b.size() - at - 4));
-  return true;
+  return Unfit::kNone;
 }
 
-bool PutValue(CopyBuffer& b, const types::Array& a, TypeId id, int64_t i) {
+Unfit PutValue(CopyBuffer& b, const types::Array& a, TypeId id, int64_t i) {
   const uint8_t* values = a.values_buffer() != nullptr ? a.values_buffer()->data() : nullptr;
   switch (id) {
     case TypeId::kBool: {
       uint8_t* p = b.Grow(5);
       Put32(p, 1);
       p[4] = Bit(values, i) ? 1 : 0;
-      return true;
+      return Unfit::kNone;
     }
     case TypeId::kInt8:
       PutFixed<int16_t>(b, Load<int8_t>(values, i));
-      return true;
+      return Unfit::kNone;
     case TypeId::kUint8:
       PutFixed<int16_t>(b, Load<uint8_t>(values, i));
-      return true;
+      return Unfit::kNone;
     case TypeId::kInt16:
       PutFixed<int16_t>(b, Load<int16_t>(values, i));
-      return true;
+      return Unfit::kNone;
     case TypeId::kInt32:
       PutFixed<int32_t>(b, Load<int32_t>(values, i));
-      return true;
+      return Unfit::kNone;
     case TypeId::kUint16:
       PutFixed<int32_t>(b, Load<uint16_t>(values, i));
-      return true;
+      return Unfit::kNone;
     case TypeId::kInt64:
       PutFixed<int64_t>(b, Load<int64_t>(values, i));
-      return true;
+      return Unfit::kNone;
     case TypeId::kUint32:
       PutFixed<int64_t>(b, Load<uint32_t>(values, i));
-      return true;
+      return Unfit::kNone;
     case TypeId::kUint64:
       PutNumeric(b, Load<uint64_t>(values, i));
-      return true;
+      return Unfit::kNone;
     case TypeId::kFloat32:
       PutFixed<uint32_t>(b, std::bit_cast<uint32_t>(Load<float>(values, i)));
-      return true;
+      return Unfit::kNone;
     case TypeId::kFloat64:
       PutFixed<uint64_t>(b, std::bit_cast<uint64_t>(Load<double>(values, i)));
-      return true;
-    case TypeId::kTimestamp:
-      PutFixed<int64_t>(b, Load<int64_t>(values, i) - kPgEpochMicros);
-      return true;
-    case TypeId::kDate32:
-      PutFixed<int32_t>(b, Load<int32_t>(values, i) - kPgEpochDays);
-      return true;
+      return Unfit::kNone;
+    case TypeId::kTimestamp: {
+      // Outside the range, the server would refuse most values itself, but a difference that
+      // overflows would wrap into range and the smallest value would read as -infinity.
+      int64_t pg = 0;
+      if (__builtin_sub_overflow(Load<int64_t>(values, i), kPgEpochMicros, &pg) ||
+          pg < kPgMinTimestamp || pg >= kPgEndTimestamp) {
+        return Unfit::kOutOfRange;
+      }
+      PutFixed<int64_t>(b, pg);
+      return Unfit::kNone;
+    }
+    case TypeId::kDate32: {
+      const int64_t pg = int64_t{Load<int32_t>(values, i)} - kPgEpochDays;
+      if (pg < kPgMinDate || pg >= kPgEndDate) return Unfit::kOutOfRange;
+      PutFixed<int32_t>(b, pg);
+      return Unfit::kNone;
+    }
     case TypeId::kUuid:
       PutBytes(b, {reinterpret_cast<const char*>(values) + i * 16, 16});
-      return true;
+      return Unfit::kNone;
     case TypeId::kUtf8:
-      PutText(b, a.GetView(i));
-      return true;
+      return PutText(b, a.GetView(i)) ? Unfit::kNone : Unfit::kNul;
     case TypeId::kBinary:
       PutBytes(b, a.GetView(i));
-      return true;
+      return Unfit::kNone;
     case TypeId::kJson:
-      PutJson(b, a.GetView(i));
-      return true;
+      return PutJson(b, a.GetView(i)) ? Unfit::kNone : Unfit::kNul;
     case TypeId::kInet:
-      return PutInet(b, a.GetView(i));
+      return PutInet(b, a.GetView(i)) ? Unfit::kNone : Unfit::kSyntax;
     case TypeId::kMac:
-      return PutMac(b, a.GetView(i));
+      return PutMac(b, a.GetView(i)) ? Unfit::kNone : Unfit::kSyntax;
     case TypeId::kList:
       if (IsNestedList(*a.type())) {
         std::string text;
         types::AppendValueJson(a, i, &text);
-        PutText(b, text);
-        return true;
+        return PutText(b, text) ? Unfit::kNone : Unfit::kNul;  // JSON escapes NUL: never kNul
       }
       return PutList(b, a, i);
   }
-  return false;
+  return Unfit::kSyntax;
+}
+
+// What is wrong with value i of `a`, for an error message.
+std::string UnfitMessage(Unfit why, const types::Array& a, int64_t i) {
+  const types::DataType& t = *a.type();
+  const types::DataType& scalar = t.id() == TypeId::kList ? *t.value_type() : t;
+  switch (why) {
+    case Unfit::kNone:
+    case Unfit::kSyntax:
+      break;
+    case Unfit::kNul:
+      return t.id() == TypeId::kJson
+                 ? "JSON contains a NUL character (\\u0000), which PostgreSQL's jsonb cannot store"
+                 : "text contains a NUL byte, which PostgreSQL cannot store";
+    case Unfit::kOutOfRange:
+      return scalar.id() == TypeId::kDate32
+                 ? "date outside PostgreSQL's range (4714-11-24 BC to 5874897-12-31)"
+                 : "timestamp outside PostgreSQL's range (4714-11-24 00:00:00 BC to "
+                   "294276-12-31 23:59:59.999999)";
+  }
+  return fmt::format("invalid {} value {}", PgType(t), types::ValueToJson(a, i));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1021,11 +1042,11 @@ Status PostgresqlDestination::CopyIn(TableInfo& info,
         const uint8_t* v = valid[static_cast<size_t>(c)];
         if (v != nullptr && !Bit(v, i)) {
           PutNull(b);
-        } else if (!PutValue(b, batch->column(c), ids[static_cast<size_t>(c)], i)) {
-          bad_value = Status::Invalid(fmt::format(
-              "table {}: column {}, row {}: invalid {} value {}", info.name,
-              info.names[static_cast<size_t>(c)], row, PgType(*info.types[static_cast<size_t>(c)]),
-              types::ValueToJson(batch->column(c), i)));
+        } else if (const Unfit why = PutValue(b, batch->column(c), ids[static_cast<size_t>(c)], i);
+                   why != Unfit::kNone) {
+          bad_value = Status::Invalid(fmt::format("table {}: column {}, row {}: {}", info.name,
+                                                  info.names[static_cast<size_t>(c)], row,
+                                                  UnfitMessage(why, batch->column(c), i)));
           break;
         }
       }
@@ -1092,6 +1113,57 @@ Status PostgresqlDestination::CopyError(const TableInfo& info, const PGresult* r
   return Status(code, fmt::format("table {}: row {}: {}", info.name, line - 1, msg));
 }
 
+// Up to `max` digits at the front of `v`, at least `min`, as a number; consumed.
+bool TakeNumber(std::string_view& v, size_t min, size_t max, int64_t* out) {
+  size_t n = 0;
+  int64_t x = 0;
+  for (; n < v.size() && n < max && v[n] >= '0' && v[n] <= '9'; ++n) x = x * 10 + (v[n] - '0');
+  if (n < min) return false;
+  v.remove_prefix(n);
+  *out = x;
+  return true;
+}
+
+bool TakeChar(std::string_view& v, char c) {
+  if (v.empty() || v[0] != c) return false;
+  v.remove_prefix(1);
+  return true;
+}
+
+// The server's ISO text of a date ("2026-11-25", "10000-01-01", "0044-03-15 BC") or, with
+// `with_time`, of a timestamp ("2026-11-25 16:46:29.123456", "0044-03-15 12:00:00 BC"): days
+// since 1970-01-01 (proleptic Gregorian, 44 BC being year -43) and microseconds into the day.
+// False for any other text.
+bool ParsePgDateTime(std::string_view v, bool with_time, int64_t* days, int64_t* micros) {
+  const bool bc = v.ends_with(" BC");
+  if (bc) v.remove_suffix(3);
+  int64_t y = 0, mo = 0, d = 0;
+  // 5874897 is the largest year PostgreSQL keeps.
+  if (!TakeNumber(v, 4, 7, &y) || !TakeChar(v, '-') || !TakeNumber(v, 2, 2, &mo) ||
+      !TakeChar(v, '-') || !TakeNumber(v, 2, 2, &d) || y > 5'874'897 || mo < 1 || mo > 12 ||
+      d < 1 || d > 31) {
+    return false;
+  }
+  if (bc) y = 1 - y;
+  *days = DaysFromCivil(static_cast<int>(y), static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  *micros = 0;
+  if (with_time) {
+    int64_t h = 0, mi = 0, sec = 0, frac = 0;
+    if (!TakeChar(v, ' ') || !TakeNumber(v, 2, 2, &h) || !TakeChar(v, ':') ||
+        !TakeNumber(v, 2, 2, &mi) || !TakeChar(v, ':') || !TakeNumber(v, 2, 2, &sec) || h > 23 ||
+        mi > 59 || sec > 59) {
+      return false;
+    }
+    if (TakeChar(v, '.')) {
+      const size_t before = v.size();
+      if (!TakeNumber(v, 1, 6, &frac)) return false;
+      for (size_t n = before - v.size(); n < 6; ++n) frac *= 10;
+    }
+    *micros = ((h * 60 + mi) * 60 + sec) * 1'000'000 + frac;
+  }
+  return v.empty();
+}
+
 // Text output of the server -> one value of the column's type.
 bool AppendText(types::ArrayBuilder& b, std::string_view v) {
   auto integer = [&](auto lo, auto hi, auto tag) {
@@ -1152,31 +1224,37 @@ bool AppendText(types::ArrayBuilder& b, std::string_view v) {
     }
     case TypeId::kFloat32:
     case TypeId::kFloat64: {
-      // strtod reads NaN, Infinity and -Infinity as the server writes them.
+      // strtof/strtod read NaN, Infinity, -Infinity and -0 as the server writes them; a real is
+      // read as a float, so that its shortest text is not rounded twice.
       const std::string s(v);
       char* end = nullptr;
       errno = 0;
-      const double d = std::strtod(s.c_str(), &end);
-      if (s.empty() || *end != '\0') return false;
       if (b.type()->id() == TypeId::kFloat32) {
-        b.Append<float>(static_cast<float>(d));
+        const float f = std::strtof(s.c_str(), &end);
+        if (s.empty() || *end != '\0') return false;
+        b.Append<float>(f);
       } else {
+        const double d = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end != '\0') return false;
         b.Append<double>(d);
       }
       return true;
     }
     case TypeId::kTimestamp: {
-      auto us = types::ParseTimestamp(v);
-      if (!us.ok()) return false;
-      b.Append<int64_t>(*us);
+      int64_t days = 0, micros = 0, us = 0;
+      // PostgreSQL keeps timestamps up to 294276 AD; int64 microseconds end in 294247.
+      if (!ParsePgDateTime(v, /*with_time=*/true, &days, &micros) ||
+          __builtin_mul_overflow(days, int64_t{86'400'000'000}, &us) ||
+          __builtin_add_overflow(us, micros, &us)) {
+        return false;
+      }
+      b.Append<int64_t>(us);
       return true;
     }
     case TypeId::kDate32: {
-      int y = 0;
-      unsigned m = 0, d = 0;
-      const std::string s(v);
-      if (std::sscanf(s.c_str(), "%d-%u-%u", &y, &m, &d) != 3) return false;
-      b.Append<int32_t>(DaysFromCivil(y, m, d));
+      int64_t days = 0, micros = 0;
+      if (!ParsePgDateTime(v, /*with_time=*/false, &days, &micros)) return false;
+      b.Append<int32_t>(static_cast<int32_t>(days));  // PostgreSQL's dates all fit
       return true;
     }
     case TypeId::kUuid: {

@@ -4,9 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -288,17 +292,189 @@ TEST(PostgresqlDestinationTest, EveryTypeRoundTrips) {
             "f|t|t|NULL|0");
 }
 
-TEST(PostgresqlDestinationTest, StripsNulBytesFromTextAndJson) {
+// An array of `type` from raw values; nullopt is NULL.
+template <typename T>
+types::ArrayPtr RawArray(types::TypePtr type, const std::vector<std::optional<T>>& values) {
+  types::ArrayBuilder b(std::move(type));
+  for (const auto& v : values) {
+    if (v) {
+      b.Append<T>(*v);
+    } else {
+      b.AppendNull();
+    }
+  }
+  return *b.Finish();
+}
+
+types::RecordBatchPtr RawBatch(const TablePtr& t, int64_t rows, std::vector<types::ArrayPtr> cols) {
+  auto b = types::RecordBatch::Make(t->arrow_schema, rows, std::move(cols));
+  EXPECT_TRUE(b.ok()) << b.status().ToString();
+  return b.ok() ? *b : nullptr;
+}
+
+// Every batch Read gives.
+std::vector<types::RecordBatchPtr> ReadAll(plugin::DestinationPlugin& d, const schema::Table& t) {
+  std::vector<types::RecordBatchPtr> out;
+  Status st = d.Read(t, [&](types::RecordBatchPtr b) {
+    out.push_back(std::move(b));
+    return Status::OK();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return out;
+}
+
+TEST(PostgresqlDestinationTest, RefusesTextAndJsonWithNulAndLandsNothingOfTheWrite) {
   const std::string s = FreshSchema();
-  auto d = Open(s, {.write_mode = WriteMode::kAppend});
-  auto t = MakeTable("t", {Col("s", types::utf8()), Col("j", types::json()),
+  auto d = Open(s, {.write_mode = WriteMode::kOverwrite});
+  auto t = MakeTable("t", {Col("name", types::utf8(), true, true), Col("j", types::json()),
                            Col("ls", types::list(types::utf8()))});
   ASSERT_OK(d->Migrate({t}));
-  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"s": "a\u0000b\u0000", "j": {"k\u0000": "x\u0000y",
-                                          "esc": "back\\slash\\u0000"},
-                                          "ls": ["\u0000z"]}])")}));
-  EXPECT_EQ(Pg(fmt::format("SELECT s, length(s), j::text, ls::text FROM {}.t", s)),
-            "ab|2|{\"k\": \"xy\", \"esc\": \"back\\\\slash\\\\u0000\"}|{z}");
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"name": "ab"}])")}));
+  // Stripping the NUL would make "a\0b" the key "ab": the write must fail instead, whole.
+  json rows = json::array();
+  for (int i = 0; i < 10; ++i) rows.push_back({{"name", fmt::format("x{}", i)}});
+  Status st =
+      d->Write(*t, {Batch(t, rows.dump()), Batch(t, R"([{"name": "y"}, {"name": "z"}, {"name": "w"},
+                                         {"name": "v"}, {"name": "u"}, {"name": "t"},
+                                         {"name": "s"}, {"name": "a\u0000b"}])")});
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(
+      st.message(),
+      "table t: column name, row 17: text contains a NUL byte, which PostgreSQL cannot store");
+  st = d->Write(*t, {Batch(t, R"([{"name": "j1", "j": {"k": "x\u0000y"}}])")});
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message(),
+            "table t: column j, row 0: JSON contains a NUL character (\\u0000), which "
+            "PostgreSQL's jsonb cannot store");
+  st = d->Write(*t, {Batch(t, R"([{"name": "l1", "ls": ["fine", "\u0000z"]}])")});
+  EXPECT_EQ(st.message(),
+            "table t: column ls, row 0: text contains a NUL byte, which PostgreSQL cannot store");
+  EXPECT_EQ(Pg(fmt::format("SELECT name FROM {}.t", s)), "ab");
+  // A backslash followed by "u0000" is no NUL; the connection is usable after the refusals.
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"name": "a b", "j": {"esc": "back\\slash\\u0000"}}])")}));
+  EXPECT_EQ(Pg(fmt::format("SELECT name, j::text FROM {}.t ORDER BY name", s)),
+            "a b|{\"esc\": \"back\\\\slash\\\\u0000\"}\nab|NULL");
+}
+
+TEST(PostgresqlDestinationTest, StoresTimestampsAndDatesOfItsRangeExactlyAndRefusesOthers) {
+  const std::string s = FreshSchema();
+  auto d = Open(s, {.write_mode = WriteMode::kAppend});
+  auto t = MakeTable("times", {Col("n", types::int64()), Col("ts", types::timestamp()),
+                               Col("d", types::date32())});
+  ASSERT_OK(d->Migrate({t}));
+  constexpr int64_t kMin64 = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax64 = std::numeric_limits<int64_t>::max();
+  constexpr int32_t kMin32 = std::numeric_limits<int32_t>::min();
+  constexpr int32_t kMax32 = std::numeric_limits<int32_t>::max();
+  constexpr int64_t kPgEpochMicros = 946'684'800'000'000;
+  constexpr int32_t kPgEpochDays = 10'957;
+  // Microseconds / days since 1970-01-01 and PostgreSQL's text of each.
+  const std::vector<std::pair<int64_t, std::string>> timestamps{
+      {-210'866'803'200'000'000, "4714-11-24 00:00:00 BC"},
+      {-63'517'824'000'000'000, "0044-03-15 00:00:00 BC"},
+      {-62'167'219'200'000'001, "0002-12-31 23:59:59.999999 BC"},
+      {-62'167'219'200'000'000, "0001-01-01 00:00:00 BC"},
+      {-1, "1969-12-31 23:59:59.999999"},
+      {253'402'300'799'999'999, "9999-12-31 23:59:59.999999"},
+      {253'402'300'800'000'000, "10000-01-01 00:00:00"},
+      {kMax64, "294247-01-10 04:00:54.775807"}};
+  const std::vector<std::pair<int32_t, std::string>> dates{{-2'440'588, "4714-11-24 BC"},
+                                                           {-735'160, "0044-03-15 BC"},
+                                                           {-719'529, "0002-12-31 BC"},
+                                                           {-719'528, "0001-01-01 BC"},
+                                                           {-1, "1969-12-31"},
+                                                           {2'932'896, "9999-12-31"},
+                                                           {2'932'897, "10000-01-01"},
+                                                           {2'145'042'905, "5874897-12-31"}};
+  std::vector<std::optional<int64_t>> n, ts;
+  std::vector<std::optional<int32_t>> ds;
+  std::string want;
+  for (size_t i = 0; i < timestamps.size(); ++i) {
+    n.push_back(static_cast<int64_t>(i));
+    ts.push_back(timestamps[i].first);
+    ds.push_back(dates[i].first);
+    want += fmt::format("{}{}|{}|{}", i == 0 ? "" : "\n", i, timestamps[i].second, dates[i].second);
+  }
+  ASSERT_OK(d->Write(*t, {RawBatch(t, static_cast<int64_t>(n.size()),
+                                   {RawArray(types::int64(), n), RawArray(types::timestamp(), ts),
+                                    RawArray(types::date32(), ds)})}));
+  EXPECT_EQ(Pg(fmt::format("SELECT n, ts::text, d::text FROM {}.times ORDER BY n", s)), want);
+  auto got = ReadAll(*d, *t);
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(got[0]->num_rows(), static_cast<int64_t>(n.size()));
+  for (int64_t r = 0; r < got[0]->num_rows(); ++r) {
+    const auto i = static_cast<size_t>(got[0]->column(0).Value<int64_t>(r));
+    EXPECT_EQ(got[0]->column(1).Value<int64_t>(r), ts[i]) << "row " << i;
+    EXPECT_EQ(got[0]->column(2).Value<int32_t>(r), ds[i]) << "row " << i;
+  }
+  // Outside the range, including the values that would wrap around or become -infinity or
+  // infinity on the wire: refused, and nothing of the write lands.
+  const std::string ts_error =
+      "table times: column ts, row 1: timestamp outside PostgreSQL's range (4714-11-24 00:00:00 "
+      "BC to 294276-12-31 23:59:59.999999)";
+  for (int64_t bad : {kMin64, kMin64 + 1, kMin64 + kPgEpochMicros - 1, kMin64 + kPgEpochMicros,
+                      int64_t{-210'866'803'200'000'001}}) {
+    Status st = d->Write(*t, {RawBatch(t, 2,
+                                       {RawArray<int64_t>(types::int64(), {100, 101}),
+                                        RawArray<int64_t>(types::timestamp(), {0, bad}),
+                                        RawArray<int32_t>(types::date32(), {0, 0})})});
+    EXPECT_TRUE(st.IsInvalid()) << bad;
+    EXPECT_EQ(st.message(), ts_error) << bad;
+  }
+  const std::string d_error =
+      "table times: column d, row 1: date outside PostgreSQL's range (4714-11-24 BC to "
+      "5874897-12-31)";
+  for (int32_t bad :
+       {kMin32, kMin32 + kPgEpochDays, int32_t{-2'440'589}, int32_t{2'145'042'906}, kMax32}) {
+    Status st = d->Write(*t, {RawBatch(t, 2,
+                                       {RawArray<int64_t>(types::int64(), {100, 101}),
+                                        RawArray<int64_t>(types::timestamp(), {0, 0}),
+                                        RawArray<int32_t>(types::date32(), {0, bad})})});
+    EXPECT_TRUE(st.IsInvalid()) << bad;
+    EXPECT_EQ(st.message(), d_error) << bad;
+  }
+  EXPECT_EQ(Pg(fmt::format("SELECT count(*) FROM {}.times", s)), std::to_string(n.size()));
+}
+
+TEST(PostgresqlDestinationTest, FloatNaNInfinitiesAndNegativeZeroRoundTrip) {
+  const std::string s = FreshSchema();
+  auto d = Open(s, {.write_mode = WriteMode::kAppend});
+  auto t = MakeTable("floats", {Col("n", types::int64()), Col("f32", types::float32()),
+                                Col("f64", types::float64())});
+  ASSERT_OK(d->Migrate({t}));
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const std::vector<std::optional<double>> values{
+      std::numeric_limits<double>::quiet_NaN(), kInf, -kInf, -0.0, std::nullopt, 0.1};
+  std::vector<std::optional<int64_t>> n;
+  std::vector<std::optional<float>> f32;
+  for (size_t i = 0; i < values.size(); ++i) {
+    n.push_back(static_cast<int64_t>(i));
+    f32.push_back(values[i] ? std::optional(static_cast<float>(*values[i])) : std::nullopt);
+  }
+  ASSERT_OK(d->Write(*t, {RawBatch(t, static_cast<int64_t>(n.size()),
+                                   {RawArray(types::int64(), n), RawArray(types::float32(), f32),
+                                    RawArray(types::float64(), values)})}));
+  EXPECT_EQ(Pg(fmt::format("SELECT n, f32::text, f64::text FROM {}.floats ORDER BY n", s)),
+            "0|NaN|NaN\n1|Infinity|Infinity\n2|-Infinity|-Infinity\n3|-0|-0\n4|NULL|NULL\n"
+            "5|0.1|0.1");
+  auto got = ReadAll(*d, *t);
+  ASSERT_EQ(got.size(), 1u);
+  auto bits = [](const types::Array& a, int64_t r) -> std::string {
+    if (a.IsNull(r)) return "null";
+    if (a.type()->id() == types::TypeId::kFloat32) {
+      const float v = a.Value<float>(r);
+      return std::isnan(v) ? "NaN" : fmt::format("{:x}", std::bit_cast<uint32_t>(v));
+    }
+    const double v = a.Value<double>(r);
+    return std::isnan(v) ? "NaN" : fmt::format("{:x}", std::bit_cast<uint64_t>(v));
+  };
+  for (int64_t r = 0; r < got[0]->num_rows(); ++r) {
+    const auto i = static_cast<size_t>(got[0]->column(0).Value<int64_t>(r));
+    const types::Array want_f32 = *RawArray(types::float32(), std::vector{f32[i]});
+    const types::Array want_f64 = *RawArray(types::float64(), std::vector{values[i]});
+    EXPECT_EQ(bits(got[0]->column(1), r), bits(want_f32, 0)) << "row " << i;
+    EXPECT_EQ(bits(got[0]->column(2), r), bits(want_f64, 0)) << "row " << i;
+  }
 }
 
 TEST(PostgresqlDestinationTest, UpsertsByPrimaryKeyInOverwriteMode) {

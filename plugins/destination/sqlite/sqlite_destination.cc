@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -49,7 +50,7 @@ using types::TypeId;
 constexpr int kRowsPerStatement = 64;
 
 // Bytes of scratch per bound parameter for values formatted to text (uuid: 36 chars, the
-// longest).
+// longest; then timestamps of expanded years, up to 29).
 constexpr int kSlot = 40;
 
 // Bound with SQLITE_STATIC in place of a null pointer, which SQLite would store as NULL.
@@ -127,6 +128,160 @@ struct TableWriter {
   }
 };
 
+// Timestamps and dates are text. Years 0000-9999 keep the fixed form ("2026-11-25 16:46:29.123456",
+// "2026-11-25") that SQLite's date functions read and that sorts in time order; other years
+// take ISO 8601's expanded form, with a sign and at least four digits, counted astronomically
+// (year 0 is 1 BC): "+10000-01-01 00:00:00.000000", "-0043-03-15". Every int64 microsecond and
+// int32 day so has a text that reads back as itself.
+constexpr int64_t kMicrosPerDay = 86'400'000'000;
+constexpr int64_t kFixedFirstDay = -719'528;  // 0000-01-01
+constexpr int64_t kFixedEndDay = 2'932'897;   // 10000-01-01
+
+// Howard Hinnant's civil-date algorithms (as quarry/base/time.cc) in 64 bits, which every int32
+// day and int64 microsecond fits.
+void CivilFromDays64(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719'468;
+  const int64_t era = (z >= 0 ? z : z - 146'096) / 146'097;
+  const auto doe = static_cast<unsigned>(z - era * 146'097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36'524 - doe / 146'096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2 ? 1 : 0);
+}
+
+int64_t DaysFromCivil64(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146'097 + static_cast<int64_t>(doe) - 719'468;
+}
+
+// The expanded form of a day outside years 0000-9999; returns its length.
+int FormatExpandedDate(int64_t days, char* out) {
+  int64_t y = 0;
+  unsigned m = 0, d = 0;
+  CivilFromDays64(days, &y, &m, &d);
+  const auto r =
+      fmt::format_to_n(out, kSlot, "{}{:04}-{:02}-{:02}", y < 0 ? '-' : '+', y < 0 ? -y : y, m, d);
+  return static_cast<int>(r.size);
+}
+
+// A date's text (see above); returns its length.
+int FormatDateText(int32_t days, char* out) {
+  if (days >= kFixedFirstDay && days < kFixedEndDay) {
+    FormatDate(days, out);
+    return 10;
+  }
+  return FormatExpandedDate(days, out);
+}
+
+// A timestamp's text (see above); returns its length.
+int FormatTimestampText(int64_t micros, char* out) {
+  if (micros >= kFixedFirstDay * kMicrosPerDay && micros < kFixedEndDay * kMicrosPerDay) {
+    FormatTimestampMicros(micros, out);
+    return 26;
+  }
+  int64_t days = micros / kMicrosPerDay;
+  int64_t rem = micros % kMicrosPerDay;
+  if (rem < 0) {  // floor: the time of day counts forward from midnight
+    days -= 1;
+    rem += kMicrosPerDay;
+  }
+  const int n = FormatExpandedDate(days, out);
+  const int64_t secs = rem / 1'000'000;
+  const auto r = fmt::format_to_n(out + n, kSlot - n, " {:02}:{:02}:{:02}.{:06}", secs / 3600,
+                                  secs / 60 % 60, secs % 60, rem % 1'000'000);
+  return n + static_cast<int>(r.size);
+}
+
+// Up to `max` digits at the front of `v`, at least `min`, as a number; consumed.
+bool TakeNumber(std::string_view& v, size_t min, size_t max, int64_t* out) {
+  size_t n = 0;
+  int64_t x = 0;
+  for (; n < v.size() && n < max && v[n] >= '0' && v[n] <= '9'; ++n) x = x * 10 + (v[n] - '0');
+  if (n < min) return false;
+  v.remove_prefix(n);
+  *out = x;
+  return true;
+}
+
+bool TakeChar(std::string_view& v, char c) {
+  if (v.empty() || v[0] != c) return false;
+  v.remove_prefix(1);
+  return true;
+}
+
+// A date's text at the front of `v` ("2026-11-25", "+10000-01-01", "-0043-03-15") as days
+// since 1970-01-01; consumed.
+bool TakeDate(std::string_view& v, int64_t* days) {
+  const bool negative = TakeChar(v, '-');
+  if (!negative) TakeChar(v, '+');
+  int64_t y = 0, m = 0, d = 0;
+  // Nine digits hold every year of an int32 day or int64 microsecond, with room to spare.
+  if (!TakeNumber(v, 4, 9, &y) || !TakeChar(v, '-') || !TakeNumber(v, 2, 2, &m) ||
+      !TakeChar(v, '-') || !TakeNumber(v, 2, 2, &d) || m < 1 || m > 12 || d < 1 || d > 31) {
+    return false;
+  }
+  *days = DaysFromCivil64(negative ? -y : y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  return true;
+}
+
+// A date's text (also as other tools write it) as days since 1970-01-01; nullopt for other
+// text or a day outside int32.
+std::optional<int32_t> ParseDateText(std::string_view v) {
+  int64_t days = 0;
+  if (!TakeDate(v, &days) || !v.empty() || days < std::numeric_limits<int32_t>::min() ||
+      days > std::numeric_limits<int32_t>::max()) {
+    return std::nullopt;
+  }
+  return static_cast<int32_t>(days);
+}
+
+// A timestamp's text (also with "T" for the space, fewer fraction digits or a trailing "Z", as
+// other tools write it) as microseconds since the epoch; nullopt for other text or a time
+// outside int64.
+std::optional<int64_t> ParseTimestampText(std::string_view v) {
+  int64_t days = 0, h = 0, mi = 0, sec = 0, frac = 0;
+  if (!TakeDate(v, &days) || !(TakeChar(v, ' ') || TakeChar(v, 'T')) || !TakeNumber(v, 2, 2, &h) ||
+      !TakeChar(v, ':') || !TakeNumber(v, 2, 2, &mi) || !TakeChar(v, ':') ||
+      !TakeNumber(v, 2, 2, &sec) || h > 23 || mi > 59 || sec > 59) {
+    return std::nullopt;
+  }
+  if (TakeChar(v, '.')) {
+    const size_t before = v.size();
+    if (!TakeNumber(v, 1, 6, &frac)) return std::nullopt;
+    for (size_t n = before - v.size(); n < 6; ++n) frac *= 10;
+  }
+  TakeChar(v, 'Z');
+  if (!v.empty()) return std::nullopt;
+  // The first and last days of int64 microseconds hold it only in part: check in 128 bits.
+  const __int128 us =
+      static_cast<__int128>(days) * kMicrosPerDay + ((h * 60 + mi) * 60 + sec) * 1'000'000 + frac;
+  if (us < std::numeric_limits<int64_t>::min() || us > std::numeric_limits<int64_t>::max()) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(us);
+}
+
+// SQLite keeps neither a NaN (it binds as NULL) nor the sign of a -0.0 (a REAL equal to an
+// integer is stored as that integer). NaN is stored as the text 'NaN', which REAL affinity
+// leaves as text; -0.0 as the blob '-0.0', as any text of it would be made a number again.
+// Infinities are REALs as they are.
+constexpr char kNaNText[] = "NaN";
+constexpr char kNegativeZeroText[] = "-0.0";
+
+int BindDouble(sqlite3_stmt* st, int p, double v) {
+  if (std::isnan(v)) return sqlite3_bind_text(st, p, kNaNText, 3, SQLITE_STATIC);
+  if (v == 0 && std::signbit(v)) {
+    return sqlite3_bind_blob(st, p, kNegativeZeroText, 4, SQLITE_STATIC);
+  }
+  return sqlite3_bind_double(st, p, v);
+}
+
 template <typename T>
 inline T Load(const uint8_t* values, int64_t i) {
   T v;
@@ -201,11 +356,11 @@ int BindRange(sqlite3_stmt* st, const types::Array& a, int64_t start, int64_t co
       });
     case TypeId::kFloat32:
       return ForEachRow(st, a, start, count, first, stride, [&](int64_t i, int p) {
-        return sqlite3_bind_double(st, p, static_cast<double>(Load<float>(values, i)));
+        return BindDouble(st, p, static_cast<double>(Load<float>(values, i)));
       });
     case TypeId::kFloat64:
       return ForEachRow(st, a, start, count, first, stride, [&](int64_t i, int p) {
-        return sqlite3_bind_double(st, p, Load<double>(values, i));
+        return BindDouble(st, p, Load<double>(values, i));
       });
     case TypeId::kBool:
       return ForEachRow(st, a, start, count, first, stride, [&](int64_t i, int p) {
@@ -234,14 +389,14 @@ int BindRange(sqlite3_stmt* st, const types::Array& a, int64_t start, int64_t co
     case TypeId::kTimestamp:
       return ForEachRow(st, a, start, count, first, stride, [&](int64_t i, int p) {
         char* s = slot(p);
-        FormatTimestampMicros(Load<int64_t>(values, i), s);
-        return sqlite3_bind_text(st, p, s, 26, SQLITE_STATIC);
+        const int n = FormatTimestampText(Load<int64_t>(values, i), s);
+        return sqlite3_bind_text(st, p, s, n, SQLITE_STATIC);
       });
     case TypeId::kDate32:
       return ForEachRow(st, a, start, count, first, stride, [&](int64_t i, int p) {
         char* s = slot(p);
-        FormatDate(Load<int32_t>(values, i), s);
-        return sqlite3_bind_text(st, p, s, 10, SQLITE_STATIC);
+        const int n = FormatDateText(Load<int32_t>(values, i), s);
+        return sqlite3_bind_text(st, p, s, n, SQLITE_STATIC);
       });
     case TypeId::kUuid:
       return ForEachRow(st, a, start, count, first, stride, [&](int64_t i, int p) {
@@ -743,20 +898,33 @@ Status ReadValue(sqlite3_stmt* st, int c, int kind, std::string_view view, types
       b.Append<uint64_t>(v);
       break;
     }
-    case TypeId::kFloat32: b.Append<float>(static_cast<float>(sqlite3_column_double(st, c))); break;
-    case TypeId::kFloat64: b.Append<double>(sqlite3_column_double(st, c)); break;
+    case TypeId::kFloat32:
+    case TypeId::kFloat64: {
+      double v = sqlite3_column_double(st, c);
+      if (kind == SQLITE_TEXT || kind == SQLITE_BLOB) {  // 'NaN', '-0.0' (see BindDouble)
+        const std::string s(view);
+        char* end = nullptr;
+        v = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end != '\0') return bad();
+      }
+      if (b.type()->id() == TypeId::kFloat32) {
+        b.Append<float>(static_cast<float>(v));
+      } else {
+        b.Append<double>(v);
+      }
+      break;
+    }
     case TypeId::kBool: b.AppendBool(sqlite3_column_int64(st, c) != 0); break;
     case TypeId::kTimestamp: {
-      auto us = types::ParseTimestamp(view);
-      if (!us.ok()) return bad();
+      const auto us = ParseTimestampText(view);
+      if (!us) return bad();
       b.Append<int64_t>(*us);
       break;
     }
     case TypeId::kDate32: {
-      int y = 0;
-      unsigned m = 0, d = 0;
-      if (std::sscanf(std::string(view).c_str(), "%d-%u-%u", &y, &m, &d) != 3) return bad();
-      b.Append<int32_t>(DaysFromCivil(y, m, d));
+      const auto days = ParseDateText(view);
+      if (!days) return bad();
+      b.Append<int32_t>(*days);
       break;
     }
     case TypeId::kUuid: {

@@ -5,8 +5,11 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -729,6 +732,187 @@ TEST(SqliteDestinationStateTest, LockIsExclusiveAndReleasedWithItsHolder) {
   EXPECT_TRUE(d2->TryLock("sync other").ok());  // other names do not conflict
   first->reset();
   EXPECT_TRUE(d2->TryLock("sync src").ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// A value is never silently changed.
+
+// An array of `type` from raw values; nullopt is NULL.
+template <typename T>
+types::ArrayPtr RawArray(types::TypePtr type, const std::vector<std::optional<T>>& values) {
+  types::ArrayBuilder b(std::move(type));
+  for (const auto& v : values) {
+    if (v) {
+      b.Append<T>(*v);
+    } else {
+      b.AppendNull();
+    }
+  }
+  return *b.Finish();
+}
+
+types::RecordBatchPtr RawBatch(const TablePtr& t, int64_t rows, std::vector<types::ArrayPtr> cols) {
+  auto b = types::RecordBatch::Make(t->arrow_schema, rows, std::move(cols));
+  EXPECT_TRUE(b.ok()) << b.status().ToString();
+  return b.ok() ? *b : nullptr;
+}
+
+// Every batch Read gives, in one.
+std::vector<types::RecordBatchPtr> ReadAll(plugin::DestinationPlugin& d, const schema::Table& t) {
+  std::vector<types::RecordBatchPtr> out;
+  Status st = d.Read(t, [&](types::RecordBatchPtr b) {
+    out.push_back(std::move(b));
+    return Status::OK();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return out;
+}
+
+TEST(SqliteDestinationTest, TimestampsAndDatesOfEveryYearAreStoredAndReadBackExactly) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
+  auto t = MakeTable("times", {Col("n", types::int64()), Col("ts", types::timestamp()),
+                               Col("d", types::date32())});
+  ASSERT_OK(d->Migrate({t}));
+  constexpr int64_t kMin64 = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax64 = std::numeric_limits<int64_t>::max();
+  constexpr int32_t kMin32 = std::numeric_limits<int32_t>::min();
+  constexpr int32_t kMax32 = std::numeric_limits<int32_t>::max();
+  // Microseconds / days since 1970-01-01 and the text each is stored as: years 0000-9999 in the
+  // fixed form files always had, others in ISO 8601's expanded form (year 0 = 1 BC, -43 = 44 BC).
+  const std::vector<std::pair<int64_t, std::string>> timestamps{
+      {kMin64, "-290308-12-21 19:59:05.224192"},
+      {kMin64 + 1, "-290308-12-21 19:59:05.224193"},
+      {-63'517'824'000'000'000, "-0043-03-15 00:00:00.000000"},
+      {-62'167'219'200'000'001, "-0001-12-31 23:59:59.999999"},
+      {-62'167'219'200'000'000, "0000-01-01 00:00:00.000000"},
+      {-1, "1969-12-31 23:59:59.999999"},
+      {0, "1970-01-01 00:00:00.000000"},
+      {253'402'300'799'999'999, "9999-12-31 23:59:59.999999"},
+      {253'402'300'800'000'000, "+10000-01-01 00:00:00.000000"},
+      {kMax64 - 1, "+294247-01-10 04:00:54.775806"},
+      {kMax64, "+294247-01-10 04:00:54.775807"}};
+  const std::vector<std::pair<int32_t, std::string>> dates{
+      {kMin32, "-5877641-06-23"},  {kMin32 + 1, "-5877641-06-24"},
+      {-735'160, "-0043-03-15"},   {-719'529, "-0001-12-31"},
+      {-719'528, "0000-01-01"},    {-1, "1969-12-31"},
+      {0, "1970-01-01"},           {2'932'896, "9999-12-31"},
+      {2'932'897, "+10000-01-01"}, {kMax32 - 1, "+5881580-07-10"},
+      {kMax32, "+5881580-07-11"}};
+  std::vector<std::optional<int64_t>> n, ts;
+  std::vector<std::optional<int32_t>> ds;
+  std::string want;
+  for (size_t i = 0; i < std::max(timestamps.size(), dates.size()); ++i) {
+    n.push_back(static_cast<int64_t>(i));
+    ts.push_back(i < timestamps.size() ? std::optional(timestamps[i].first) : std::nullopt);
+    ds.push_back(i < dates.size() ? std::optional(dates[i].first) : std::nullopt);
+    want += fmt::format("{}{}|{}|{}", i == 0 ? "" : "\n", i,
+                        i < timestamps.size() ? timestamps[i].second : "NULL",
+                        i < dates.size() ? dates[i].second : "NULL");
+  }
+  ASSERT_OK(d->Write(*t, {RawBatch(t, static_cast<int64_t>(n.size()),
+                                   {RawArray(types::int64(), n), RawArray(types::timestamp(), ts),
+                                    RawArray(types::date32(), ds)})}));
+  EXPECT_EQ(Query(dir.File(), "SELECT n, ts, d FROM times ORDER BY n"), want);
+  auto got = ReadAll(*d, *t);
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(got[0]->num_rows(), static_cast<int64_t>(n.size()));
+  for (int64_t r = 0; r < got[0]->num_rows(); ++r) {
+    const auto i = static_cast<size_t>(got[0]->column(0).Value<int64_t>(r));
+    const types::Array& got_ts = got[0]->column(1);
+    const types::Array& got_d = got[0]->column(2);
+    EXPECT_EQ(got_ts.IsNull(r) ? std::nullopt : std::optional(got_ts.Value<int64_t>(r)), ts[i])
+        << "row " << i;
+    EXPECT_EQ(got_d.IsNull(r) ? std::nullopt : std::optional(got_d.Value<int32_t>(r)), ds[i])
+        << "row " << i;
+  }
+}
+
+TEST(SqliteDestinationTest, ReadsTimestampsAndDatesAsOtherToolsWriteThemAndRefusesOtherText) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
+  auto t = MakeTable("times", {Col("n", types::int64()), Col("ts", types::timestamp()),
+                               Col("d", types::date32())});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_EQ(Query(dir.File(),
+                  "INSERT INTO times VALUES (1, '2026-11-25T16:46:29.5Z', '2026-11-25'), "
+                  "(2, '2026-11-25 16:46:29', '+2026-11-25')"),
+            "");
+  std::string got;
+  for (const auto& b : ReadAll(*d, *t)) got += types::BatchToJson(*b);
+  EXPECT_EQ(got, R"([{"n":1,"ts":"2026-11-25T16:46:29.500000Z","d":"2026-11-25"},)"
+                 R"({"n":2,"ts":"2026-11-25T16:46:29.000000Z","d":"2026-11-25"}])");
+  // Text that is no timestamp, or one beyond int64 microseconds, is an error, not a guess.
+  for (const char* bad : {"2026-11-25 16:46:29 +02:00", "+294247-01-10 04:00:54.775808",
+                          "2026-13-01 00:00:00", "yesterday"}) {
+    ASSERT_EQ(Query(dir.File(), fmt::format("UPDATE times SET ts = '{}' WHERE n = 2", bad)), "");
+    Status st = d->Read(*t, [](types::RecordBatchPtr) { return Status::OK(); });
+    EXPECT_TRUE(st.IsInvalid()) << bad;
+    EXPECT_EQ(st.message(), fmt::format("table times: column ts, row 1: cannot read \"{}\" as "
+                                        "timestamp[us, tz=UTC]",
+                                        bad));
+  }
+}
+
+TEST(SqliteDestinationTest, FloatNaNInfinitiesAndNegativeZeroStayDistinctFromNull) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
+  auto t = MakeTable("floats", {Col("n", types::int64()), Col("f32", types::float32()),
+                                Col("f64", types::float64())});
+  ASSERT_OK(d->Migrate({t}));
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const std::vector<std::optional<double>> values{
+      std::numeric_limits<double>::quiet_NaN(), kInf, -kInf, -0.0, 0.0, std::nullopt, 1.5};
+  std::vector<std::optional<int64_t>> n;
+  std::vector<std::optional<float>> f32;
+  for (size_t i = 0; i < values.size(); ++i) {
+    n.push_back(static_cast<int64_t>(i));
+    f32.push_back(values[i] ? std::optional(static_cast<float>(*values[i])) : std::nullopt);
+  }
+  ASSERT_OK(d->Write(*t, {RawBatch(t, static_cast<int64_t>(n.size()),
+                                   {RawArray(types::int64(), n), RawArray(types::float32(), f32),
+                                    RawArray(types::float64(), values)})}));
+  // NaN is the text 'NaN', -0.0 the blob '-0.0' (SQLite would store NULL and 0); infinities are
+  // REALs.
+  EXPECT_EQ(
+      Query(dir.File(), "SELECT n, f32, typeof(f32), f64, typeof(f64) FROM floats ORDER BY n"),
+      "0|NaN|text|NaN|text\n"
+      "1|Inf|real|Inf|real\n"
+      "2|-Inf|real|-Inf|real\n"
+      "3|-0.0|blob|-0.0|blob\n"
+      "4|0.0|real|0.0|real\n"
+      "5|NULL|null|NULL|null\n"
+      "6|1.5|real|1.5|real");
+  auto got = ReadAll(*d, *t);
+  ASSERT_EQ(got.size(), 1u);
+  auto show = [](const types::Array& a, int64_t r) -> std::string {
+    if (a.IsNull(r)) return "null";
+    const double v = a.type()->id() == types::TypeId::kFloat32
+                         ? static_cast<double>(a.Value<float>(r))
+                         : a.Value<double>(r);
+    return std::isnan(v) ? "NaN" : fmt::format("{}", v);
+  };
+  std::string shown;
+  for (int64_t r = 0; r < got[0]->num_rows(); ++r) {
+    shown += fmt::format("{}|{}|{}\n", got[0]->column(0).Value<int64_t>(r),
+                         show(got[0]->column(1), r), show(got[0]->column(2), r));
+  }
+  EXPECT_EQ(shown, "0|NaN|NaN\n1|inf|inf\n2|-inf|-inf\n3|-0|-0\n4|0|0\n5|null|null\n6|1.5|1.5\n");
+}
+
+TEST(SqliteDestinationTest, TextWithNulBytesIsStoredExactlyAndKeysStayDistinct) {
+  TempDir dir;
+  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kOverwrite});
+  auto t = MakeTable("t", {Col("name", types::utf8(), true, true), Col("n", types::int64())});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"name": "ab", "n": 1}, {"name": "a\u0000b", "n": 2},
+                                      {"name": "\u0000", "n": 3}, {"name": "", "n": 4}])")}));
+  EXPECT_EQ(Query(dir.File(), "SELECT hex(name), n FROM t ORDER BY n"),
+            "6162|1\n610062|2\n00|3\n|4");
+  std::string got;
+  for (const auto& b : ReadAll(*d, *t)) got += types::BatchToJson(*b);
+  EXPECT_EQ(got, R"([{"name":"ab","n":1},{"name":"a\u0000b","n":2},{"name":"\u0000","n":3},)"
+                 R"({"name":"","n":4}])");
 }
 
 }  // namespace

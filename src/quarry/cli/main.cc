@@ -18,6 +18,7 @@
 
 #include "plugins/builtin.h"
 #include "quarry/base/time.h"
+#include "quarry/cli/interrupt.h"
 #include "quarry/config/loader.h"
 #include "quarry/engine/docs.h"
 #include "quarry/engine/engine.h"
@@ -164,10 +165,12 @@ int RunSync(Logger& logger, const std::vector<std::string>& paths, bool no_migra
             const std::string& summary_location, bool no_progress, bool full_refresh,
             const std::vector<std::string>& refresh_tables) {
   std::cout << "Loading spec(s) from " << Join(paths) << std::endl;
+  cli::InterruptWatcher interrupt;
   int code = kExitOk;
   auto session = OpenSession(logger, paths, &code);
-  if (!session) return code;
+  if (!session) return interrupt.signal() != 0 ? 128 + interrupt.signal() : code;
   engine::Engine& eng = *session->engine;
+  interrupt.OnFirst([&eng] { eng.Stop(); });
   engine::Plan* plan = &session->plan;
   for (const auto& ps : plan->sources) {
     std::vector<std::string> dests;
@@ -196,6 +199,11 @@ int RunSync(Logger& logger, const std::vector<std::string>& paths, bool no_migra
   const std::string counts =
       fmt::format("Resources: {}, Errors: {}, Warnings: {}, Time: {}", result.resources,
                   result.errors, result.warnings, FormatDuration(result.duration_us));
+  if (result.interrupted) {
+    const int sig = interrupt.signal();
+    std::cout << "Sync interrupted by " << cli::SignalName(sig) << ". " << counts << std::endl;
+    return 128 + sig;
+  }
   if (result.ok()) {
     std::cout << "Sync completed successfully. " << counts << std::endl;
     return kExitOk;

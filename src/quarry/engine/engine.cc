@@ -13,6 +13,7 @@
 #include "quarry/base/uuid.h"
 #include "quarry/state/checkpoint.h"
 #include "quarry/types/json.h"
+#include "quarry/types/utf8.h"
 #include "quarry/writer/batch_writer.h"
 
 namespace quarry::engine {
@@ -107,6 +108,9 @@ struct SourceCounters {
     int64_t errors = 0;
     int64_t first_us = 0;
     int64_t last_us = 0;
+    // A value no destination may store as it is: nothing more of the table is written, and its
+    // cursor does not move.
+    bool refused = false;
   };
   std::map<std::string, Table, std::less<>> tables;
 };
@@ -115,10 +119,11 @@ struct SourceCounters {
 class FanOutSink : public plugin::MessageSink {
  public:
   FanOutSink(std::vector<Channel<message::Message>*> outs, std::atomic<bool>& aborted,
-             SourceCounters& counters, Progress* progress, Logger& logger,
-             const std::string& source)
+             const std::atomic<bool>& stop, SourceCounters& counters, Progress* progress,
+             Logger& logger, const std::string& source)
       : outs_(std::move(outs)),
         aborted_(aborted),
+        stop_(stop),
         counters_(counters),
         progress_(progress),
         logger_(logger),
@@ -126,17 +131,37 @@ class FanOutSink : public plugin::MessageSink {
 
   Status Send(message::Message msg) override {
     if (aborted_) return Status::Cancelled("sync aborted");
+    if (stop_) {
+      aborted_ = true;
+      return Status::Cancelled("sync interrupted");
+    }
     const int64_t now = NowMicros();
     if (const auto* ins = std::get_if<message::Insert>(&msg)) {
       const int64_t n = ins->batch->num_rows();
+      int64_t first_row = 0;
+      bool refused = false;
       {
         std::lock_guard lock(counters_.mu);
         auto& t = counters_.tables[ins->table->name];
         if (t.first_us == 0) t.first_us = now;
         t.last_us = now;
+        first_row = t.rows;
         t.rows += n;
+        refused = t.refused;
       }
       if (progress_ != nullptr) progress_->AddRows(ins->table->name, n);
+      if (refused) return Status::OK();
+      if (Status bad = CheckValues(*ins, first_row); !bad.ok()) {
+        {
+          std::lock_guard lock(counters_.mu);
+          auto& t = counters_.tables[ins->table->name];
+          t.refused = true;
+          t.errors++;
+        }
+        logger_.Error(fmt::format("table {}: {}", ins->table->name, bad.message()),
+                      {{"source", source_}, {"table", ins->table->name}});
+        return Status::OK();
+      }
     } else if (const auto* err = std::get_if<message::TableError>(&msg)) {
       {
         std::lock_guard lock(counters_.mu);
@@ -151,6 +176,12 @@ class FanOutSink : public plugin::MessageSink {
     if (auto* cp = std::get_if<message::Checkpoint>(&msg)) {
       // Without a state backend there is nothing to save: incremental tables run in full.
       if (!keep_checkpoints_) return Status::OK();
+      // A refused table's cursor stays where it was: the next run fetches its rows again.
+      {
+        std::lock_guard lock(counters_.mu);
+        auto it = counters_.tables.find(cp->key.substr(0, cp->key.find('#')));
+        if (it != counters_.tables.end() && it->second.refused) return Status::OK();
+      }
       // Ids must reach every channel in increasing order: number and push under one lock.
       std::lock_guard lock(checkpoint_mu_);
       cp->id = ++checkpoint_id_;
@@ -176,9 +207,26 @@ class FanOutSink : public plugin::MessageSink {
     checkpoint_only_ = checkpoint_only;
   }
 
+  // Destinations whose CheckValues every batch must pass (with their names, for messages).
+  void CheckValuesFor(std::vector<std::pair<std::string, const plugin::DestinationPlugin*>> d) {
+    checkers_ = std::move(d);
+  }
+
  private:
+  // Text must be valid UTF-8 everywhere; each destination may refuse more.
+  Status CheckValues(const message::Insert& ins, int64_t first_row) const {
+    QUARRY_RETURN_NOT_OK(types::CheckUtf8(*ins.batch, first_row));
+    for (const auto& [name, dest] : checkers_) {
+      QUARRY_RETURN_NOT_OK(dest->CheckValues(*ins.table, *ins.batch, first_row)
+                               .WithContext(fmt::format("destination {}", name)));
+    }
+    return Status::OK();
+  }
+
+  std::vector<std::pair<std::string, const plugin::DestinationPlugin*>> checkers_;
   std::vector<Channel<message::Message>*> outs_;
   std::atomic<bool>& aborted_;
+  const std::atomic<bool>& stop_;
   SourceCounters& counters_;
   Progress* progress_;
   Logger& logger_;
@@ -510,8 +558,11 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
         });
       }
       logger_.Debug(fmt::format("sync started for source {}", s.name));
-      FanOutSink sink(outs, aborted, counters, progress, logger_, s.name);
+      FanOutSink sink(outs, aborted, stop_, counters, progress, logger_, s.name);
       if (backend.state_table) sink.KeepCheckpoints(backend.channel.get());
+      std::vector<std::pair<std::string, const plugin::DestinationPlugin*>> checkers;
+      for (const auto& p : pairs) checkers.emplace_back(p.spec->name, p.plugin.get());
+      sink.CheckValuesFor(std::move(checkers));
       plugin::SyncRequest req;
       req.state = backend.saved;
       req.tables = ps.tables;
@@ -648,6 +699,7 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
     for (auto& ps : plan.sources) threads.emplace_back([&run_source, &ps] { run_source(ps); });
   }
   result.duration_us = NowMicros() - start;
+  result.interrupted = stop_.load();
   result.warnings = logger_.warnings() - warnings_before;
   // Error lines logged by plugin processes count as errors of the run (as CloudQuery counts them).
   result.errors += logger_.external_errors() - external_errors_before;

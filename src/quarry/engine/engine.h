@@ -75,7 +75,8 @@ struct SyncResult {
   int64_t warnings = 0;
   std::vector<PairSummary> pairs;
   std::vector<std::string> failures;  // one line per failed pair or source
-  bool ok() const { return errors == 0; }
+  bool interrupted = false;           // Stop() was called while the sync ran
+  bool ok() const { return errors == 0 && !interrupted; }
 };
 
 // Live counters for a progress line. Thread-safe.
@@ -121,6 +122,12 @@ class Engine {
   Result<Plan> Prepare(const config::Config& config);
   // Fails only when the run could not start; everything else is in the result.
   SyncResult Sync(Plan& plan, const SyncOptions& options, Progress* progress);
+  // Asks a running Sync to stop (SIGINT/SIGTERM): sources stop at their next message, what is in
+  // flight is committed (rows of full tables) or discarded (rows no saved cursor covers), no
+  // stale rows are deleted, locks are released, and Sync returns with `interrupted` set.
+  // Thread-safe; may be called from any thread, also before Sync starts.
+  void Stop() { stop_.store(true); }
+
   // Creates or alters the destination tables of every source; no rows move.
   Status Migrate(Plan& plan);
   // The saved cursors of every source that has a state backend.
@@ -133,6 +140,7 @@ class Engine {
   Logger& logger_;
   int64_t warnings_before_;
   int64_t external_errors_before_;
+  std::atomic<bool> stop_{false};
 };
 
 // `--summary-location`: one JSON object per pair, CloudQuery's fields plus per-table rows,

@@ -48,7 +48,7 @@ std::string SummaryJson(const SyncResult& result, const PairSummary& pair) {
   j["fetched_per_table"] = fetched;
   j["deleted_per_table"] = deleted;
   j["write_mode"] = pair.write_mode;
-  j["status"] = pair.error.empty() ? "ok" : "failed";
+  j["status"] = result.interrupted ? "interrupted" : pair.error.empty() ? "ok" : "failed";
   if (!pair.error.empty()) j["error"] = pair.error;
   return j.dump();
 }

@@ -62,6 +62,16 @@ class DestinationPlugin {
   // REQUIRES: every batch's schema is table.arrow_schema; Migrate saw the table.
   virtual Status Write(const schema::Table& table,
                        const std::vector<types::RecordBatchPtr>& batches) = 0;
+  // Checks that every value of `batch` can be stored as it is: an InvalidArgument error naming
+  // the column and row of the first that cannot (e.g. a NUL byte where text cannot hold one).
+  // The engine then fails that table for this sync and writes nothing more of it anywhere; a
+  // value is never altered to fit. Called before Write, from the source's threads, concurrently
+  // with this object's other methods: it must read only its arguments and the options set by
+  // Configure/Init. The default accepts everything.
+  virtual Status CheckValues(const schema::Table& table, const types::RecordBatch& batch,
+                             int64_t first_row) const {
+    return Status::OK();
+  }
   // Several tables' rows in one transaction where the destination has transactions: all of them
   // land or none. The writer uses it to commit rows together with the state (cursor) rows that
   // cover them. The default writes table by table (for destinations without transactions).

@@ -3,6 +3,7 @@
 #include "quarry/types/every_type.h"
 #include "quarry/types/json.h"
 #include "quarry/types/record_batch.h"
+#include "quarry/types/utf8.h"
 
 namespace quarry::types {
 namespace {
@@ -55,8 +56,8 @@ TEST(TypesTest, ArraysUseArrowLayout) {
 }
 
 TEST(TypesTest, TruncateUndoesAPartlyAppendedRow) {
-  auto schema = std::make_shared<const Schema>(std::vector<Field>{
-      {"b", boolean()}, {"s", utf8()}, {"l", list(int64())}, {"i", int64()}});
+  auto schema = std::make_shared<const Schema>(
+      std::vector<Field>{{"b", boolean()}, {"s", utf8()}, {"l", list(int64())}, {"i", int64()}});
   auto batch = *BatchFromJson(schema, R"([{"b":true,"s":"x","l":[1],"i":1},)"
                                       R"({"b":null,"s":"yy","l":[2,3],"i":null}])");
   RecordBatchBuilder rb(schema);
@@ -93,8 +94,7 @@ TEST(TypesTest, BoolsAreBitPacked) {
 }
 
 TEST(TypesTest, BatchBuilderRejectsRaggedColumns) {
-  auto schema = std::make_shared<const Schema>(
-      std::vector<Field>{{"a", int64()}, {"b", utf8()}});
+  auto schema = std::make_shared<const Schema>(std::vector<Field>{{"a", int64()}, {"b", utf8()}});
   RecordBatchBuilder rb(schema);
   rb.column(0).Append<int64_t>(1);
   auto r = rb.Finish();
@@ -115,6 +115,39 @@ TEST(TypesTest, TypeNamesParseBack) {
     ASSERT_TRUE(t.ok()) << f.type->ToString();
     EXPECT_TRUE((*t)->Equals(*f.type));
   }
+}
+
+TEST(Utf8Test, AcceptsWellFormedTextAndRefusesEveryMalformedShape) {
+  for (std::string_view ok : {"", "plain ascii, longer than eight bytes", "é", "日本語", "🙂",
+                              "\x7f", "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf"}) {
+    EXPECT_TRUE(IsValidUtf8(ok)) << ok;
+  }
+  const std::string_view nul("a\0b", 3);
+  EXPECT_TRUE(
+      IsValidUtf8(nul));  // NUL is valid UTF-8; whether it can be stored is the destination's call
+  for (std::string_view bad :
+       {"\xff", "abcdefgh\xff", "\xc3", "\xc3(", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+        "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80", "\x80", "ok\xe6\x97"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << testing::PrintToString(std::string(bad));
+  }
+}
+
+TEST(Utf8Test, CheckNamesTheColumnAndRowOfTheFirstBadValue) {
+  auto schema = std::make_shared<Schema>(
+      std::vector<Field>{{"id", int64()}, {"name", utf8()}, {"tags", list(utf8())}});
+  RecordBatchBuilder b(schema);
+  for (int i = 0; i < 3; ++i) {
+    b.column(0).Append<int64_t>(i);
+    b.column(1).AppendBytes(i == 2 ? std::string_view("\xff") : std::string_view("fine"));
+    b.column(2).child().AppendBytes(i == 1 ? std::string_view("\xc3") : std::string_view("t"));
+    b.column(2).FinishList();
+  }
+  auto batch = b.Finish();
+  ASSERT_TRUE(batch.ok());
+  Status st = CheckUtf8(**batch, 100);
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_TRUE(st.message().starts_with("column name, row 102: the text is not valid UTF-8"))
+      << st.message();
 }
 
 }  // namespace

@@ -183,8 +183,7 @@ Status BatchWriter::Run(Channel<message::Message>& in) {
       RollbackOpen();  // rows written early were not covered by a saved cursor yet
     }
   }
-  if (failed.ok() && abandon_uncovered_ && options_.checkpoints &&
-      options_.checkpoints->HoldEarlyWrites()) {
+  if (failed.ok() && abandon_uncovered_ && options_.checkpoints) {
     RollbackOpen();
     for (auto& [name, p] : pending_) {
       if (options_.checkpointed_tables.count(name) > 0) p = Pending{p.table};

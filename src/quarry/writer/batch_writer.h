@@ -77,9 +77,9 @@ class BatchWriter {
   Status Run(Channel<message::Message>& in);
 
   // The source did not finish (it failed or was stopped): at the end of the stream, rows of
-  // checkpointed tables that a policy holds back (HoldEarlyWrites) and that no checkpoint
-  // covered are discarded instead of committed — the next run fetches them again, so committing
-  // them would duplicate them in append mode. Thread-safe; call before closing the channel.
+  // checkpointed tables that no checkpoint covered (pending, or held in an open transaction)
+  // are discarded instead of committed — the next run fetches them again, so committing them
+  // would duplicate them in append mode. Thread-safe; call before closing the channel.
   void AbandonUncovered() { abandon_uncovered_ = true; }
 
   int64_t rows_written() const { return rows_written_.load(std::memory_order_relaxed); }
