@@ -1,6 +1,7 @@
 #include "quarry/config/loader.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -24,6 +26,130 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+// ---------------------------------------------------------------------------------------------
+// Limits. A config file is small and written by hand, so anything far beyond these is a mistake
+// or an attack (an "alias bomb": nine levels of ten aliases expand to a billion values); they keep
+// such a file from exhausting memory or the stack and turn it into a config error.
+// ---------------------------------------------------------------------------------------------
+
+constexpr size_t kMaxFileBytes = size_t{32} << 20;
+constexpr std::string_view kMaxFileSize = "32 MiB";
+constexpr int64_t kMaxValues = 1'000'000;  // per document, aliases expanded
+constexpr size_t kMaxDepth = 256;          // levels of lists and mappings
+constexpr size_t kMaxNameBytes = 200;
+
+std::string TooLarge(std::string_view what) {
+  return fmt::format("{} is larger than {} (the limit for a configuration file)", what,
+                     kMaxFileSize);
+}
+
+std::string TooDeep() {
+  return fmt::format("nesting too deep (more than {} levels of lists and mappings)", kMaxDepth);
+}
+
+// The first thing in some text that keeps it from being UTF-8 text.
+struct TextProblem {
+  enum Kind { kNul, kControl, kNotUtf8 } kind;
+  size_t offset;  // of the character or byte
+  uint32_t code;  // the control character, or the byte that is not UTF-8
+};
+
+// Finds a NUL, a control character (tab, LF and CR are allowed, unless `strict`, which also
+// refuses DEL and U+0080..U+009F) or a byte that does not belong to a valid UTF-8 sequence.
+std::optional<TextProblem> FindTextProblem(std::string_view text, bool strict) {
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = b[i];
+    if (c < 0x80) {
+      if (c == 0) return TextProblem{TextProblem::kNul, i, 0};
+      const bool control = c < 0x20 || (strict && c == 0x7f);
+      if (control && (strict || (c != '\t' && c != '\n' && c != '\r'))) {
+        return TextProblem{TextProblem::kControl, i, c};
+      }
+      ++i;
+      continue;
+    }
+    // Lengths and the allowed range of the second byte (RFC 3629: no overlong forms, no
+    // surrogates, nothing above U+10FFFF).
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    }
+    bool valid = len != 0 && i + len <= n && b[i + 1] >= lo && b[i + 1] <= hi;
+    for (size_t k = 2; valid && k < len; ++k) valid = (b[i + k] & 0xc0) == 0x80;
+    if (!valid) return TextProblem{TextProblem::kNotUtf8, i, c};
+    if (strict && c == 0xc2 && b[i + 1] <= 0x9f) {
+      return TextProblem{TextProblem::kControl, i, b[i + 1]};  // U+0080..U+009F
+    }
+    i += len;
+  }
+  return std::nullopt;
+}
+
+// "file:line:col" of a byte offset in valid UTF-8 text (the column counts characters).
+std::string TextLocation(std::string_view file, std::string_view text, size_t offset) {
+  const std::string_view before = text.substr(0, offset);
+  const size_t last_break = before.rfind('\n');
+  const size_t line_start = last_break == std::string_view::npos ? 0 : last_break + 1;
+  const size_t line = std::count(before.begin(), before.end(), '\n') + 1;
+  size_t column = 1;
+  for (size_t i = line_start; i < offset; ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) ++column;
+  }
+  return fmt::format("{}:{}:{}", file, line, column);
+}
+
+// A config file must be UTF-8 text: say so, with the position, rather than letting the YAML
+// parser report a NUL or a stray byte as something else ("unknown escape character").
+Status CheckText(std::string_view file, std::string_view text) {
+  if (text.starts_with("\xff\xfe") || text.starts_with("\xfe\xff")) {
+    return Status::Invalid(fmt::format("{}:1:1: the file is UTF-16 text; save it as UTF-8", file));
+  }
+  const std::optional<TextProblem> p = FindTextProblem(text, /*strict=*/false);
+  if (!p) return Status::OK();
+  const std::string where = TextLocation(file, text, p->offset);
+  switch (p->kind) {
+    case TextProblem::kNul:
+      return Status::Invalid(fmt::format(
+          "{}: the file contains a NUL byte; a configuration file must be UTF-8 text", where));
+    case TextProblem::kControl:
+      return Status::Invalid(
+          fmt::format("{}: the file contains the control character 0x{:02x}; a configuration "
+                      "file must be UTF-8 text",
+                      where, p->code));
+    case TextProblem::kNotUtf8:
+      break;
+  }
+  return Status::Invalid(
+      fmt::format("{}: the file is not valid UTF-8 text (byte 0x{:02x})", where, p->code));
+}
+
+// Why `name` cannot name a plugin, or "". Any printable UTF-8 is allowed (CloudQuery sets no
+// rule); the name ends up in messages, in tables (_cq_source_name) and in file names.
+std::string NameProblem(std::string_view name) {
+  if (name.size() > kMaxNameBytes) {
+    return fmt::format("must be at most {} bytes, got {}", kMaxNameBytes, name.size());
+  }
+  const std::optional<TextProblem> p = FindTextProblem(name, /*strict=*/true);
+  if (!p) return "";
+  if (p->kind == TextProblem::kNotUtf8) {
+    return fmt::format("must be valid UTF-8 text (byte 0x{:02x} at byte {})", p->code,
+                       p->offset + 1);
+  }
+  return fmt::format("must not contain control characters (0x{:02x} at byte {})", p->code,
+                     p->offset + 1);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Substitution of ${ENV_VAR} and ${file:path} in the raw text.
@@ -115,18 +241,26 @@ bool IsJsonContainer(std::string_view v) {
   return json::accept(v);
 }
 
-// Status::IOError "<path>: cannot read: <reason>" on failure.
+// Status::IOError "<path>: cannot read: <reason>" on failure; Status::Invalid when the file is
+// larger than kMaxFileBytes (read no further, so /dev/zero is refused too).
 Result<std::string> ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return Status::IOError(fmt::format("{}: cannot read: {}", path.string(), std::strerror(errno)));
   }
-  std::ostringstream content;
-  content << in.rdbuf();
+  std::string content;
+  std::string chunk(size_t{1} << 16, '\0');
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    content.append(chunk.data(), static_cast<size_t>(in.gcount()));
+    if (content.size() > kMaxFileBytes) {
+      return Status::Invalid(fmt::format("{}: {}", path.string(), TooLarge("the file")));
+    }
+  }
   if (in.bad()) {
     return Status::IOError(fmt::format("{}: cannot read: {}", path.string(), std::strerror(errno)));
   }
-  return content.str();
+  return content;
 }
 
 class Substituter {
@@ -182,6 +316,12 @@ class Substituter {
           QUARRY_ASSIGN_OR_RETURN(std::string value, Lookup(ref, line_no, static_cast<int>(p)));
           QUARRY_RETURN_NOT_OK(
               Write(value, ctx, line, ref, line_no, static_cast<int>(p), &current, out));
+          if (out->text.size() + current.size() > kMaxFileBytes) {
+            return Status::Invalid(fmt::format(
+                "{}:{}:{}: ${{{}}}: the configuration would be larger than {} with this value "
+                "substituted",
+                file_, line_no, p + 1, ref, kMaxFileSize));
+          }
           p = close + 1;
           continue;
         }
@@ -223,6 +363,21 @@ class Substituter {
 
   Status Write(std::string_view value, ValueContext ctx, std::string_view line,
                std::string_view ref, int line_no, int col, std::string* current, Substituted* out) {
+    // The value becomes part of the YAML text, which must stay UTF-8 text; only a double-quoted
+    // string can hold control characters (escaped).
+    if (const std::optional<TextProblem> p = FindTextProblem(value, /*strict=*/false)) {
+      if (p->kind == TextProblem::kNotUtf8) {
+        return Status::Invalid(fmt::format(
+            "{}:{}:{}: ${{{}}}: the value is not valid UTF-8 text (byte 0x{:02x} at offset {})",
+            file_, line_no, col + 1, ref, p->code, p->offset));
+      }
+      if (ctx != ValueContext::kDoubleQuoted) {
+        return Status::Invalid(fmt::format(
+            "{}:{}:{}: ${{{}}}: the value contains the control character 0x{:02x}, which only a "
+            "double-quoted string can hold",
+            file_, line_no, col + 1, ref, p->code));
+      }
+    }
     const bool multi_line = value.find('\n') != std::string_view::npos;
     switch (ctx) {
       case ValueContext::kDoubleQuoted:
@@ -329,6 +484,198 @@ struct SourceText {
     return loc;
   }
 };
+
+// Walks the parser's events for one document and records the first limit it breaks, before
+// yaml-cpp builds a tree and before anything expands an alias: more than kMaxValues values with
+// aliases expanded, lists and mappings nested deeper than kMaxDepth (also through an alias), or an
+// alias inside the value it names (yaml-cpp would build a cycle). Messages name the key path the
+// way SpecDecoder does once the document's kind (and name) have been read.
+// On the first problem it throws Stop, the one exception our code throws: the parser has no other
+// way to end early (a 32 MiB file would otherwise be read to the end). ParseYaml catches it.
+class ShapeCheck final : public YAML::EventHandler {
+ public:
+  struct Stop {};
+
+  explicit ShapeCheck(const SourceText& src) : src_(src) {}
+
+  const Status& status() const { return status_; }
+
+  void OnDocumentStart(const YAML::Mark&) override {
+    open_.clear();
+    anchors_.clear();
+    anchor_names_.clear();
+    values_ = 0;
+    kind_.clear();
+    name_.clear();
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    Leaf(mark, anchor, nullptr);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string& value) override {
+    Leaf(mark, anchor, &value);
+  }
+  void OnAnchor(const YAML::Mark&, const std::string& name) override { pending_anchor_ = name; }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    Child(nullptr);
+    const std::string alias = "*" + anchor_names_[anchor];
+    const auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) {
+      Fail(mark, fmt::format("alias {} refers to a value that contains it", alias));
+    }
+    const Shape shape = it->second;
+    if (open_.size() + shape.height > kMaxDepth) {
+      Fail(mark, fmt::format("{} through alias {}", TooDeep(), alias));
+    }
+    if (!open_.empty()) {
+      open_.back().child_height = std::max(open_.back().child_height, shape.height);
+    }
+    values_ += shape.values;
+    if (values_ > kMaxValues) {
+      Fail(mark,
+           fmt::format("alias {} expands the document to more than {} values", alias, kMaxValues));
+    }
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(mark, anchor, /*is_map=*/false);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(mark, anchor, /*is_map=*/true);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  // What an anchored value expands to.
+  struct Shape {
+    int64_t values = 0;
+    size_t height = 0;  // levels of lists and mappings: 0 for a scalar
+  };
+  // A list or mapping being read.
+  struct Frame {
+    bool is_map = false;
+    YAML::anchor_t anchor = YAML::NullAnchor;
+    int64_t values_before = 0;  // values_ before it started
+    size_t child_height = 0;    // the greatest height among its children
+    int64_t children = 0;       // nodes read directly inside (a mapping's keys and values)
+    std::string key;            // a mapping's current key, for messages
+  };
+
+  // Counts a node inside the innermost open collection; returns true when it is a mapping's
+  // value (rather than a key or a list item).
+  bool Child(const std::string* scalar) {
+    if (open_.empty()) return false;
+    Frame& parent = open_.back();
+    const bool is_key = parent.is_map && parent.children % 2 == 0;
+    if (is_key) parent.key = scalar != nullptr ? *scalar : "?";
+    ++parent.children;
+    return parent.is_map && !is_key;
+  }
+
+  void Leaf(const YAML::Mark& mark, YAML::anchor_t anchor, const std::string* value) {
+    if (Child(value) && value != nullptr) {
+      // `kind:` at the top and `spec: {name: …}`, for messages.
+      if (open_.size() == 1 && open_[0].key == "kind") kind_ = *value;
+      if (open_.size() == 2 && open_[0].key == "spec" && open_[1].key == "name" &&
+          NameProblem(*value).empty()) {
+        name_ = *value;
+      }
+    }
+    Named(anchor);
+    if (anchor != YAML::NullAnchor) anchors_[anchor] = Shape{1, 0};
+    if (++values_ > kMaxValues) {
+      Fail(mark, fmt::format("the document holds more than {} values", kMaxValues));
+    }
+  }
+
+  void Open(const YAML::Mark& mark, YAML::anchor_t anchor, bool is_map) {
+    Child(nullptr);
+    Named(anchor);
+    if (open_.size() + 1 > kMaxDepth) Fail(mark, TooDeep());
+    if (++values_ > kMaxValues) {
+      Fail(mark, fmt::format("the document holds more than {} values", kMaxValues));
+    }
+    open_.push_back(Frame{is_map, anchor, values_ - 1});
+  }
+
+  void Close() {
+    if (open_.empty()) return;
+    Frame f = std::move(open_.back());
+    open_.pop_back();
+    const Shape shape{values_ - f.values_before, f.child_height + 1};
+    if (f.anchor != YAML::NullAnchor) anchors_[f.anchor] = shape;
+    if (!open_.empty()) {
+      open_.back().child_height = std::max(open_.back().child_height, shape.height);
+    }
+  }
+
+  void Named(YAML::anchor_t anchor) {
+    if (anchor == YAML::NullAnchor) return;
+    anchor_names_[anchor] = std::move(pending_anchor_);
+    pending_anchor_.clear();
+  }
+
+  // Records "<file:line:col>: source "aws": spec.x.0: <problem>" for the node being read and
+  // stops the parser.
+  [[noreturn]] void Fail(const YAML::Mark& mark, std::string_view problem) {
+    std::vector<std::string> path;
+    for (const Frame& f : open_) {
+      const bool at_value = f.children % 2 == 0;  // the node being read is a value (not a key)
+      path.push_back(!f.is_map ? std::to_string(f.children - 1) : at_value ? f.key : "?");
+    }
+    std::string prefix;
+    if ((kind_ == "source" || kind_ == "destination") && !path.empty() && path[0] == "spec") {
+      path.erase(path.begin());
+      prefix = name_.empty() ? kind_ + ": " : fmt::format("{} \"{}\": ", kind_, name_);
+    }
+    constexpr size_t kMaxShown = 8;  // a path 256 levels deep says nothing more than its start
+    std::string key;
+    for (size_t i = 0; i < path.size() && i < kMaxShown; ++i) key += (i ? "." : "") + path[i];
+    if (path.size() > kMaxShown) key += "...";
+    status_ = Status::Invalid(fmt::format("{}: {}{}{}", src_.Loc(mark).ToString(), prefix,
+                                          key.empty() ? "" : key + ": ", problem));
+    throw Stop{};
+  }
+
+  const SourceText& src_;
+  Status status_;
+  std::vector<Frame> open_;
+  std::map<YAML::anchor_t, Shape> anchors_;  // anchored values read to their end
+  std::map<YAML::anchor_t, std::string> anchor_names_;
+  std::string pending_anchor_;  // the name OnAnchor gave, for the node that follows
+  int64_t values_ = 0;          // nodes in the document so far, aliases expanded
+  std::string kind_;
+  std::string name_;
+};
+
+// "<file:line:col>: invalid YAML: <what yaml-cpp says>".
+Status InvalidYaml(const SourceText& src, const YAML::Exception& e) {
+  return Status::Invalid(fmt::format("{}: invalid YAML: {}", src.Loc(e.mark).ToString(), e.msg));
+}
+
+// Parses `text` with yaml-cpp, after ShapeCheck has passed every document. yaml-cpp's exceptions
+// stop here.
+Result<std::vector<YAML::Node>> ParseYaml(const std::string& text, const SourceText& src) {
+  ShapeCheck check(src);
+  try {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(check)) {
+    }
+  } catch (const ShapeCheck::Stop&) {
+    return check.status();
+  } catch (const YAML::Exception& e) {
+    return InvalidYaml(src, e);
+  }
+  try {
+    return YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    return InvalidYaml(src, e);
+  }
+}
 
 // How a node looks, for "expected X, got Y".
 std::string Describe(const YAML::Node& n) {
@@ -544,6 +891,14 @@ class SpecDecoder {
       if (j.is_number_unsigned() && j.get<uint64_t>() <= INT64_MAX) {
         return static_cast<int64_t>(j.get<uint64_t>());
       }
+      if (j.is_number_unsigned() || (j.is_string() && LooksLikeDecimalInteger(v.Scalar()))) {
+        if (v.Scalar().starts_with('-')) {
+          return Error(key, fmt::format("{} is too small (the minimum is {})", v.Scalar(),
+                                        std::numeric_limits<int64_t>::min()));
+        }
+        return Error(key, fmt::format("{} is too large (the maximum is {})", v.Scalar(),
+                                      std::numeric_limits<int64_t>::max()));
+      }
     }
     return Error(key, fmt::format("expected an integer, got {}", Describe(v)));
   }
@@ -570,7 +925,16 @@ class SpecDecoder {
 
   // Any YAML value as JSON, for the plugin's own options. Locations are recorded for keys and
   // list items under `path` unless `record` is false (content pulled in by a merge key).
-  Result<json> Json(const YAML::Node& n, const std::string& path, bool record = true) {
+  // Aliases are expanded here, so the limits on values and depth hold here too (ShapeCheck has
+  // checked them already; a cycle would otherwise recurse until the stack runs out).
+  Result<json> Json(const YAML::Node& n, const std::string& path, bool record = true,
+                    size_t depth = 0) {
+    if (++json_values_ > kMaxValues) {
+      return Error(path, fmt::format("expands to more than {} values", kMaxValues));
+    }
+    if (n.IsSequence() || n.IsMap()) {
+      if (++depth > kMaxDepth) return Error(path, TooDeep());
+    }
     switch (n.Type()) {
       case YAML::NodeType::Null:
       case YAML::NodeType::Undefined:
@@ -582,13 +946,13 @@ class SpecDecoder {
         for (size_t i = 0; i < n.size(); ++i) {
           const std::string item_path = fmt::format("{}.{}", path, i);
           if (record) spec_->key_locations[item_path] = src_.Loc(n[i].Mark());
-          QUARRY_ASSIGN_OR_RETURN(json item, Json(n[i], item_path, record));
+          QUARRY_ASSIGN_OR_RETURN(json item, Json(n[i], item_path, record, depth));
           arr.push_back(std::move(item));
         }
         return arr;
       }
       case YAML::NodeType::Map:
-        return JsonObject(n, path, record);
+        return JsonObject(n, path, record, depth);
     }
     return json(nullptr);
   }
@@ -596,7 +960,8 @@ class SpecDecoder {
  private:
   // YAML merge keys (`<<: *defaults`) are resolved here because yaml-cpp leaves them as plain
   // keys: explicit keys win over merged ones, earlier merged mappings over later ones.
-  Result<json> JsonObject(const YAML::Node& n, const std::string& path, bool record) {
+  // `depth` counts this mapping.
+  Result<json> JsonObject(const YAML::Node& n, const std::string& path, bool record, size_t depth) {
     json obj = json::object();
     std::map<std::string, Location> seen;
     std::vector<YAML::Node> merges;
@@ -616,7 +981,7 @@ class SpecDecoder {
         return DuplicateKey(key_path, loc, prev->second);
       }
       if (record) spec_->key_locations[key_path] = loc;
-      QUARRY_ASSIGN_OR_RETURN(obj[key], Json(it->second, key_path, record));
+      QUARRY_ASSIGN_OR_RETURN(obj[key], Json(it->second, key_path, record, depth));
     }
     for (const YAML::Node& merge : merges) {
       std::vector<YAML::Node> maps;
@@ -631,7 +996,8 @@ class SpecDecoder {
                                          "mappings, got {}",
                                          Describe(m)));
         }
-        QUARRY_ASSIGN_OR_RETURN(json merged, JsonObject(m, path, /*record=*/false));
+        json_values_ += 1;  // the merged mapping, as Json would count it
+        QUARRY_ASSIGN_OR_RETURN(json merged, JsonObject(m, path, /*record=*/false, depth));
         for (auto& [k, v] : merged.items()) {
           if (!obj.contains(k)) obj[k] = v;
         }
@@ -642,6 +1008,7 @@ class SpecDecoder {
 
   const SourceText& src_;
   PluginSpec* spec_;
+  int64_t json_values_ = 0;  // values Json has produced, aliases expanded
 };
 
 constexpr std::string_view kRegistries = "cloudquery, local, grpc";
@@ -714,7 +1081,8 @@ Status UnknownKey(SpecDecoder& d, const std::string& key, std::span<const std::s
 std::string PeekName(const YAML::Node& spec) {
   for (auto it = spec.begin(); it != spec.end(); ++it) {
     if (it->first.IsScalar() && it->first.Scalar() == "name") {
-      return it->second.IsScalar() ? it->second.Scalar() : "";
+      return it->second.IsScalar() && NameProblem(it->second.Scalar()).empty() ? it->second.Scalar()
+                                                                               : "";
     }
   }
   return "";
@@ -725,6 +1093,9 @@ Status DecodeName(SpecDecoder& d, const std::vector<Entry>& entries, PluginSpec*
   for (const Entry& e : entries) {
     if (e.key != "name") continue;
     QUARRY_ASSIGN_OR_RETURN(std::string name, d.String("name", e.value, /*non_empty=*/true));
+    if (const std::string problem = NameProblem(name); !problem.empty()) {
+      return d.Error("name", problem);
+    }
     spec->name = std::move(name);
     return Status::OK();
   }
@@ -859,17 +1230,15 @@ class ConfigBuilder {
  public:
   Status AddFile(const std::string& raw, const std::string& file, const fs::path& base_dir) {
     config_.files.push_back(file);
+    if (raw.size() > kMaxFileBytes) {
+      return Status::Invalid(fmt::format("{}: {}", file, TooLarge("the file")));
+    }
+    QUARRY_RETURN_NOT_OK(CheckText(file, raw));
     Substituter substituter(file, base_dir);
     QUARRY_ASSIGN_OR_RETURN(Substituted sub, substituter.Run(raw));
     SourceText src{file, std::move(sub.source_lines)};
 
-    std::vector<YAML::Node> docs;
-    try {
-      docs = YAML::LoadAll(sub.text);
-    } catch (const YAML::Exception& e) {
-      return Status::Invalid(
-          fmt::format("{}: invalid YAML: {}", src.Loc(e.mark).ToString(), e.msg));
-    }
+    QUARRY_ASSIGN_OR_RETURN(const std::vector<YAML::Node> docs, ParseYaml(sub.text, src));
     for (const YAML::Node& doc : docs) {
       // yaml-cpp does not throw while reading a parsed tree with type checks first, but a bug
       // of ours must not escape as an exception.
@@ -1063,26 +1432,44 @@ Result<std::vector<fs::path>> ExpandPath(const std::string& arg) {
   return files;
 }
 
+// Nothing escapes the loader: yaml-cpp's exceptions are caught where it is called and the limits
+// above keep memory bounded, but allocation can still fail, and a bug of ours must not end the
+// process through std::terminate.
+template <typename Load>
+Result<Config> NoThrow(Load&& load) {
+  try {
+    return load();
+  } catch (const std::bad_alloc&) {
+    return Status::Invalid("the configuration is too large to load (out of memory)");
+  } catch (const std::exception& e) {
+    return Status::Internal(fmt::format("loading the configuration: {}", e.what()));
+  }
+}
+
 }  // namespace
 
 Result<Config> LoadConfig(const std::vector<std::string>& paths) {
   if (paths.empty()) return Status::Invalid("no configuration file given");
-  ConfigBuilder builder;
-  for (const std::string& arg : paths) {
-    QUARRY_ASSIGN_OR_RETURN(std::vector<fs::path> files, ExpandPath(arg));
-    for (const fs::path& file : files) {
-      QUARRY_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
-      QUARRY_RETURN_NOT_OK(builder.AddFile(text, file.string(), BaseDir(file)));
+  return NoThrow([&]() -> Result<Config> {
+    ConfigBuilder builder;
+    for (const std::string& arg : paths) {
+      QUARRY_ASSIGN_OR_RETURN(std::vector<fs::path> files, ExpandPath(arg));
+      for (const fs::path& file : files) {
+        QUARRY_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+        QUARRY_RETURN_NOT_OK(builder.AddFile(text, file.string(), BaseDir(file)));
+      }
     }
-  }
-  return builder.Finish();
+    return builder.Finish();
+  });
 }
 
 Result<Config> LoadConfigText(const std::string& text, const std::string& file,
                               const std::string& base_dir) {
-  ConfigBuilder builder;
-  QUARRY_RETURN_NOT_OK(builder.AddFile(text, file, base_dir.empty() ? "." : base_dir));
-  return builder.Finish();
+  return NoThrow([&]() -> Result<Config> {
+    ConfigBuilder builder;
+    QUARRY_RETURN_NOT_OK(builder.AddFile(text, file, base_dir.empty() ? "." : base_dir));
+    return builder.Finish();
+  });
 }
 
 }  // namespace quarry::config

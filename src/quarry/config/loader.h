@@ -10,6 +10,12 @@
 // Key locations cover every key and list item, by dotted path: "spec.nested.key", "tables.2".
 // Plugin-specific checks (spec options, table patterns) happen later, in the engine, using the
 // key locations recorded here.
+//
+// Untrusted input: a file must be UTF-8 text of at most 32 MiB (also after substitution); a
+// document may hold at most 1,000,000 values with aliases expanded (an alias bomb is refused
+// before it expands) and nest lists and mappings at most 256 levels deep; an alias may not sit
+// inside the value it names; a plugin name is 1 to 200 bytes without control characters. Each is
+// a Status::Invalid naming the file and line. Nothing throws out of these functions.
 // Thread-safe (no shared state).
 #pragma once
 

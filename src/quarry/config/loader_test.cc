@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace quarry::config {
 namespace {
@@ -591,6 +593,170 @@ TEST(ConfigLoaderTest, RecordsKeyLocations) {
   // Errors found later (by the engine or a plugin) point at the key they concern.
   EXPECT_EQ(s.ErrorAt("spec.nested.key", "spec.nested.key: must be a number").message(),
             "sync.yml:14:7: source \"aws\": spec.nested.key: must be a number");
+}
+
+// Nested levels of `&aN [*aN-1, …]`, ten aliases each: 10^levels values once expanded.
+std::string AliasBomb(int levels) {
+  std::string s = "  spec:\n    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < levels; ++i) {
+    s += fmt::format("    a{}: &a{} [", i, i);
+    for (int j = 0; j < 10; ++j) s += fmt::format("{}*a{}", j == 0 ? "" : ", ", i - 1);
+    s += "]\n";
+  }
+  return s;
+}
+
+constexpr char kBombError[] =
+    "sync.yml:12:49: source \"aws\": spec.a5.7: alias *a4 expands the document to more than "
+    "1000000 values";
+
+TEST(ConfigLoaderTest, AliasesMayNotExpandToMoreThanAMillionValues) {
+  // Six levels: 1.1 million values, which would load (slowly) without the limit.
+  EXPECT_EQ(ErrorOf(Load(std::string(kSource) + AliasBomb(6) + kDestination)), kBombError);
+  EXPECT_TRUE(Load(std::string(kSource) + AliasBomb(5) + kDestination).ok());
+}
+
+TEST(ConfigLoaderTest, AliasBombIsRefusedBeforeItExpands) {
+  // Nine levels expand to a billion values (4 GB and std::bad_alloc before the limit).
+  const Result<Config> r = Load(std::string(kSource) + AliasBomb(9) + kDestination);
+  EXPECT_EQ(ErrorOf(r), kBombError);
+  EXPECT_TRUE(r.status().IsInvalid());
+}
+
+TEST(ConfigLoaderTest, AliasInsideTheValueItNamesIsAnError) {
+  EXPECT_EQ(ErrorOf(Load(std::string(kSource) + "  spec:\n    x: &a [1, *a]\n" + kDestination)),
+            "sync.yml:7:15: source \"aws\": spec.x.1: alias *a refers to a value that contains it");
+  EXPECT_EQ(
+      ErrorOf(Load(std::string(kSource) + "  spec:\n    x: &m {y: {<<: *m}}\n" + kDestination)),
+      "sync.yml:7:20: source \"aws\": spec.x.y.<<: alias *m refers to a value that contains "
+      "it");
+}
+
+TEST(ConfigLoaderTest, DeepNestingIsAnErrorWithItsLine) {
+  // Unterminated, yaml-cpp reads `[[[[` as lists and single-pair mappings (`[[a]: b]`) in turn.
+  const std::string deep = "  spec:\n    x: " + std::string(10000, '[') + "\n";
+  EXPECT_EQ(ErrorOf(Load(std::string(kSource) + deep + kDestination)),
+            "sync.yml:7:135: source \"aws\": spec.x.0.?.0.?.0.?...: nesting too deep (more than "
+            "256 levels of lists and mappings)");
+  const std::string closed = "  spec:\n    x: " + std::string(10000, '[') + std::string(10000, ']');
+  EXPECT_EQ(ErrorOf(Load(std::string(kSource) + closed + "\n" + kDestination)),
+            "sync.yml:7:261: source \"aws\": spec.x.0.0.0.0.0.0...: nesting too deep (more than "
+            "256 levels of lists and mappings)");
+  // Through aliases too: each level below adds the depth of the one it names.
+  const std::string chain = "  spec:\n    a0: &a0 " + std::string(200, '[') +
+                            std::string(200, ']') + "\n    a1: &a1 " + std::string(60, '[') +
+                            "*a0" + std::string(60, ']') + "\n";
+  EXPECT_EQ(ErrorOf(Load(std::string(kSource) + chain + kDestination)),
+            "sync.yml:8:73: source \"aws\": spec.a1.0.0.0.0.0.0...: nesting too deep (more than "
+            "256 levels of lists and mappings) through alias *a0");
+  const std::string fine =
+      "  spec:\n    x: " + std::string(250, '[') + std::string(250, ']') + "\n";
+  EXPECT_TRUE(Load(std::string(kSource) + fine + kDestination).ok());
+}
+
+TEST(ConfigLoaderTest, FileLargerThanTheLimitIsRefused) {
+  TempDir dir;
+  const std::string big =
+      std::string(kSource) + "# " + std::string(33 << 20, 'x') + "\n" + kDestination;
+  const std::string path = dir.Write("big.yml", big);
+  EXPECT_EQ(ErrorOf(LoadConfig({path})),
+            path + ": the file is larger than 32 MiB (the limit for a configuration file)");
+  EXPECT_EQ(ErrorOf(Load(big)),
+            "sync.yml: the file is larger than 32 MiB (the limit for a configuration file)");
+  // Substitution cannot grow a file beyond the limit either.
+  dir.Write("blob.txt", std::string(20 << 20, 'x'));
+  EXPECT_EQ(
+      ErrorOf(Load(std::string(kSource) +
+                       "  spec:\n    a: ${file:blob.txt}\n    b: ${file:blob.txt}\n" + kDestination,
+                   dir.path().string())),
+      "sync.yml:8:8: ${file:blob.txt}: the configuration would be larger than 32 MiB with "
+      "this value substituted");
+}
+
+TEST(ConfigLoaderTest, NulByteIsAnErrorWithItsPosition) {
+  std::string text = std::string(kSource) + kDestination;
+  text.replace(text.find("cloudquery/aws") + 5, 0, std::string(1, '\0'));
+  EXPECT_EQ(ErrorOf(Load(text)),
+            "sync.yml:4:14: the file contains a NUL byte; a configuration file must be UTF-8 text");
+}
+
+TEST(ConfigLoaderTest, InvalidUtf8IsAnErrorWithItsPosition) {
+  std::string text = std::string(kSource) + kDestination;
+  text.replace(text.find("aws\n"), 0, "d\xc3\xa9j\xe0 \xff\xfe");
+  EXPECT_EQ(ErrorOf(Load(text)), "sync.yml:3:12: the file is not valid UTF-8 text (byte 0xe0)");
+  EXPECT_EQ(ErrorOf(Load(std::string("\xff\xfek\0i\0n\0d\0", 10))),
+            "sync.yml:1:1: the file is UTF-16 text; save it as UTF-8");
+  text = std::string(kSource) + kDestination;
+  text.replace(text.find("aws\n"), 0, "\x1b[31m");
+  EXPECT_EQ(ErrorOf(Load(text)),
+            "sync.yml:3:9: the file contains the control character 0x1b; a configuration file "
+            "must be UTF-8 text");
+}
+
+TEST(ConfigLoaderTest, SubstitutedValueMustBeText) {
+  TempDir dir;
+  dir.Write("binary.der", "\x30\x82\x01\xff");
+  dir.Write("escape.txt", "\x1b[0m");
+  auto load = [&](const std::string& line) {
+    return Load(std::string(kSource) + "  spec:\n" + line + "\n" + kDestination,
+                dir.path().string());
+  };
+  EXPECT_EQ(ErrorOf(load("    key: ${file:binary.der}")),
+            "sync.yml:7:10: ${file:binary.der}: the value is not valid UTF-8 text (byte 0x82 at "
+            "offset 1)");
+  EXPECT_EQ(ErrorOf(load("    key: ${file:escape.txt}")),
+            "sync.yml:7:10: ${file:escape.txt}: the value contains the control character 0x1b, "
+            "which only a double-quoted string can hold");
+  const Result<Config> quoted = load("    key: \"${file:escape.txt}\"");
+  ASSERT_TRUE(quoted.ok()) << ErrorOf(quoted);
+  EXPECT_EQ(quoted->sources[0].spec["key"], "\x1b[0m");
+}
+
+TEST(ConfigLoaderTest, IntegerTooLargeSaysSoAndGivesTheMaximum) {
+  EXPECT_EQ(
+      ErrorOf(Load(std::string(kSource) + "  concurrency: 18446744073709551615\n" + kDestination)),
+      "sync.yml:6:3: source \"aws\": concurrency: 18446744073709551615 is too large (the "
+      "maximum is 9223372036854775807)");
+  EXPECT_EQ(ErrorOf(Load(std::string(kSource) + "  concurrency: 99999999999999999999999\n" +
+                         kDestination)),
+            "sync.yml:6:3: source \"aws\": concurrency: 99999999999999999999999 is too large (the "
+            "maximum is 9223372036854775807)");
+  EXPECT_EQ(ErrorOf(Load(std::string(kSource) + "  concurrency: -99999999999999999999999\n" +
+                         kDestination)),
+            "sync.yml:6:3: source \"aws\": concurrency: -99999999999999999999999 is too small (the "
+            "minimum is -9223372036854775808)");
+}
+
+TEST(ConfigLoaderTest, NameLongerThan200BytesIsAnError) {
+  std::string text = std::string(kSource) + kDestination;
+  text.replace(text.find("aws\n"), 3, std::string(300, 'a'));
+  EXPECT_EQ(ErrorOf(Load(text)), "sync.yml:3:3: source: name: must be at most 200 bytes, got 300");
+  text = std::string(kSource) + kDestination;
+  text.replace(text.find("sqlite\n  path"), 6, std::string(201, 'd'));
+  EXPECT_EQ(ErrorOf(Load(text)),
+            "sync.yml:9:3: destination: name: must be at most 200 bytes, got 201");
+}
+
+TEST(ConfigLoaderTest, NameWithControlCharactersIsAnError) {
+  for (const auto& [name, problem] : std::vector<std::pair<std::string, std::string>>{
+           {R"("aws\nprod")", "must not contain control characters (0x0a at byte 4)"},
+           {R"("aws\0")", "must not contain control characters (0x00 at byte 4)"},
+           {R"("\tx")", "must not contain control characters (0x09 at byte 1)"}}) {
+    std::string text = std::string(kSource) + kDestination;
+    text.replace(text.find("aws\n"), 3, name);
+    EXPECT_EQ(ErrorOf(Load(text)), "sync.yml:3:3: source: name: " + problem);
+  }
+}
+
+TEST(ConfigLoaderTest, NormalNamesAreAccepted) {
+  for (const std::string& name : std::vector<std::string>{
+           "aws", "aws-prod_eu.1", "AWS_2024", "données", "a b", std::string(200, 'n')}) {
+    std::string text = std::string(kSource) + kDestination;
+    text.replace(text.find("aws\n"), 3, "\"" + name + "\"");
+    const Result<Config> r = Load(text);
+    ASSERT_TRUE(r.ok()) << ErrorOf(r);
+    EXPECT_EQ(r->sources[0].name, name);
+  }
 }
 
 }  // namespace

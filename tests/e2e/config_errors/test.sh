@@ -18,6 +18,21 @@ check unknown_plugin.yml 'unknown_plugin.yml:4:3: source "test": path: unknown s
 check bad_write_mode.yml 'bad_write_mode.yml:14:3: destination "sqlite": write_mode: unknown write_mode "upsert-maybe" (use overwrite-delete-stale, overwrite, append)'
 check invalid_yaml.yml 'invalid_yaml.yml:6:3: invalid YAML'
 check no_destination.yml 'no_destination.yml: at least one source and one destination are required'
+# Hostile input: refused as a config error quickly and in little memory, never a crash.
+ulimit -v 1048576  # 1 GiB of address space; the alias bomb would need 4 GB and more
+check alias_bomb.yml 'alias_bomb.yml:14:49: source "test": spec.a5.7: alias *a4 expands the document to more than 1000000 values'
+check deep_nesting.yml 'deep_nesting.yml:8:135: source "test": spec.x.0.?.0.?.0.?...: nesting too deep (more than 256 levels of lists and mappings)'
+check num_rows_too_large.yml 'num_rows_too_large.yml:8:5: source "test": spec.num_rows: 18446744073709551615 is too large (the maximum is 9223372036854775807)'
+check batch_size_too_large.yml 'batch_size_too_large.yml:14:5: destination "sqlite": spec.batch_size: 18446744073709551615 is too large (the maximum is 9223372036854775807)'
+check batch_timeout_too_large.yml 'batch_timeout_too_large.yml:14:5: destination "sqlite": spec.batch_timeout: "999999999999999999999...99999999s" is too large (the maximum is 2562047h)'
+check name_too_long.yml 'name_too_long.yml:3:3: source: name: must be at most 200 bytes, got 300'
+check name_control_character.yml 'name_control_character.yml:3:3: source: name: must not contain control characters (0x0a at byte 5)'
+sed 's/path: test/path: te\x00st/' unknown_key.yml >"$WORK/nul_byte.yml"
+check "$WORK/nul_byte.yml" "$WORK/nul_byte.yml:4:11: the file contains a NUL byte; a configuration file must be UTF-8 text"
+sed 's/path: test/path: te\xff\xfest/' unknown_key.yml >"$WORK/not_utf8.yml"
+check "$WORK/not_utf8.yml" "$WORK/not_utf8.yml:4:11: the file is not valid UTF-8 text (byte 0xff)"
+truncate -s 40M "$WORK/huge.yml"
+check "$WORK/huge.yml" "$WORK/huge.yml: the file is larger than 32 MiB (the limit for a configuration file)"
 # validate-config reports the same errors.
 run validate-config unknown_spec_option.yml
 expect_status 2
