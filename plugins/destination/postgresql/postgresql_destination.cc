@@ -491,6 +491,30 @@ std::string UnfitMessage(Unfit why, const types::Array& a, int64_t i) {
   return fmt::format("invalid {} value {}", PgType(t), types::ValueToJson(a, i));
 }
 
+// True when some value of `a` may be one PostgreSQL cannot store as it is: a cheap look at the
+// buffers (a NUL byte or a \u0000 escape anywhere in text or JSON; any timestamp or date, whose
+// range is checked per value). Inet and mac syntax is left to the write.
+bool MayBeUnfit(const types::Array& a) {
+  switch (a.type()->id()) {
+    case TypeId::kUtf8:
+    case TypeId::kJson: {
+      const types::BufferPtr& data = a.data_buffer();
+      if (data == nullptr || data->size() == 0) return false;
+      const std::string_view all(reinterpret_cast<const char*>(data->data()),
+                                 static_cast<size_t>(data->size()));
+      return all.find('\0') != std::string_view::npos ||
+             (a.type()->id() == TypeId::kJson && all.find("\\u0000") != std::string_view::npos);
+    }
+    case TypeId::kTimestamp:
+    case TypeId::kDate32:
+      return true;
+    case TypeId::kList:
+      return !IsNestedList(*a.type()) && MayBeUnfit(a.child());
+    default:
+      return false;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 struct ResultDeleter {
@@ -559,6 +583,10 @@ struct TableInfo {
   std::string upsert_tail;    // ORDER BY … ON CONFLICT … DO …
 };
 
+// The 64-bit advisory lock key of a lock name: the first 8 bytes of its MD5, so that distinct
+// names (e.g. "sync ../x" and "sync __x") practically never share a lock.
+#define QUARRY_PG_LOCK_KEY_SQL "('x' || substr(md5($1), 1, 16))::bit(64)::bigint"
+
 // A session-level advisory lock, held by a connection of its own: closing it (or the process
 // dying, which closes the socket) releases the lock.
 class AdvisoryLock final : public plugin::SyncLock {
@@ -583,6 +611,12 @@ class PostgresqlDestination final : public plugin::DestinationPlugin {
   Status Read(const schema::Table& table,
               const std::function<Status(types::RecordBatchPtr)>& fn) override;
   Result<std::unique_ptr<plugin::SyncLock>> TryLock(std::string_view name) override;
+  Status CheckValues(const schema::Table& table, const types::RecordBatch& batch,
+                     int64_t first_row) const override;
+  bool has_transactions() const override { return true; }
+  Status BeginTransaction() override;
+  Status CommitTransaction() override;
+  void RollbackTransaction() override;
   Result<int64_t> DeleteStale(const schema::Table& table, std::string_view source_name,
                               int64_t sync_time_us) override;
   Status Close() override;
@@ -630,6 +664,7 @@ class PostgresqlDestination final : public plugin::DestinationPlugin {
   Logger* logger_ = nullptr;
   PGconn* conn_ = nullptr;
   int64_t stage_counter_ = 0;
+  bool in_transaction_ = false;  // between BeginTransaction and Commit/RollbackTransaction
   CopyBuffer buffer_;
   std::map<std::string, std::unique_ptr<TableInfo>, std::less<>> infos_;
 };
@@ -715,6 +750,7 @@ Status PostgresqlDestination::Init(const plugin::PluginContext& ctx,
 }
 
 Status PostgresqlDestination::Close() {
+  in_transaction_ = false;  // closing the connection rolls it back
   infos_.clear();
   if (conn_ != nullptr) {
     PQfinish(conn_);
@@ -964,14 +1000,60 @@ Status PostgresqlDestination::WriteAll(const std::vector<plugin::TableWrite>& wr
   const std::string what =
       writes.size() == 1 ? fmt::format("table {}", writes[0].table->name) : "write";
   // One transaction for every table: rows and the cursor rows that cover them land together.
-  QUARRY_RETURN_NOT_OK(Exec("BEGIN", what + ": begin"));
+  // Inside an open transaction the rows join it instead.
+  const bool own = !in_transaction_;
+  if (own) QUARRY_RETURN_NOT_OK(Exec("BEGIN", what + ": begin"));
   Status st;
   for (size_t i = 0; st.ok() && i < writes.size(); ++i) {
     if (plan[i].second > 0) st = WriteTable(*plan[i].first, *writes[i].batches);
   }
-  if (st.ok()) st = Exec("COMMIT", what + ": commit");
+  if (st.ok() && own) st = Exec("COMMIT", what + ": commit");
+  if (!st.ok()) {
+    Rollback();
+    in_transaction_ = false;
+  }
+  return st;
+}
+
+Status PostgresqlDestination::CheckValues(const schema::Table& table,
+                                          const types::RecordBatch& batch,
+                                          int64_t first_row) const {
+  CopyBuffer scratch;
+  for (int c = 0; c < batch.num_columns(); ++c) {
+    const types::Array& a = batch.column(c);
+    if (!MayBeUnfit(a)) continue;
+    const TypeId id = a.type()->id();
+    for (int64_t i = 0; i < a.length(); ++i) {
+      if (a.IsNull(i)) continue;
+      scratch.Clear();
+      if (const Unfit why = PutValue(scratch, a, id, i); why != Unfit::kNone) {
+        return Status::Invalid(fmt::format("column {}, row {}: {}", batch.schema()->field(c).name,
+                                           first_row + i, UnfitMessage(why, a, i)));
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Status PostgresqlDestination::BeginTransaction() {
+  QUARRY_RETURN_NOT_OK(CheckOpen());
+  if (in_transaction_) return Status::Internal("postgresql: transaction already open");
+  QUARRY_RETURN_NOT_OK(Exec("BEGIN", "begin"));
+  in_transaction_ = true;
+  return Status::OK();
+}
+
+Status PostgresqlDestination::CommitTransaction() {
+  if (!in_transaction_) return Status::Internal("postgresql: no open transaction");
+  in_transaction_ = false;
+  Status st = Exec("COMMIT", "commit");
   if (!st.ok()) Rollback();
   return st;
+}
+
+void PostgresqlDestination::RollbackTransaction() {
+  Rollback();
+  in_transaction_ = false;
 }
 
 Status PostgresqlDestination::WriteTable(TableInfo& info,
@@ -1340,8 +1422,8 @@ Result<std::unique_ptr<plugin::SyncLock>> PostgresqlDestination::TryLock(std::st
       conn.get(), [](void*, const char*) {}, nullptr);
   const std::string key(name);
   const char* values[] = {key.c_str()};
-  PgResult res(PQexecParams(conn.get(), "SELECT pg_try_advisory_lock(hashtext($1))", 1, nullptr,
-                            values, nullptr, nullptr, 0));
+  PgResult res(PQexecParams(conn.get(), "SELECT pg_try_advisory_lock(" QUARRY_PG_LOCK_KEY_SQL ")",
+                            1, nullptr, values, nullptr, nullptr, 0));
   if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) return fail("lock", res.get());
   if (PQgetvalue(res.get(), 0, 0)[0] == 't') {
     return std::unique_ptr<plugin::SyncLock>(std::make_unique<AdvisoryLock>(std::move(conn)));
@@ -1354,7 +1436,7 @@ Result<std::unique_ptr<plugin::SyncLock>> PostgresqlDestination::TryLock(std::st
       "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
       "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
       "current_database()) "
-      "AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtext($1)::bigint LIMIT 1",
+      "AND ((l.classid::bigint << 32) | l.objid::bigint) = " QUARRY_PG_LOCK_KEY_SQL " LIMIT 1",
       1, nullptr, values, nullptr, nullptr, 0));
   std::string holder = "another session";
   if (PQresultStatus(who.get()) == PGRES_TUPLES_OK && PQntuples(who.get()) > 0) {
@@ -1363,8 +1445,8 @@ Result<std::unique_ptr<plugin::SyncLock>> PostgresqlDestination::TryLock(std::st
                          PQgetvalue(who.get(), 0, 2));
   }
   return Status::IOError(fmt::format(
-      "another sync of the same source is running against this state backend (PostgreSQL "
-      "advisory lock \"{}\" is held by {}); wait for it to finish",
+      "another sync of the same source is writing to this destination (PostgreSQL advisory "
+      "lock \"{}\" is held by {}); wait for it to finish",
       name, holder));
 }
 

@@ -927,12 +927,17 @@ TEST(PostgresqlDestinationTest, TryLockIsExclusiveBetweenConnectionsAndReleasedW
   auto second = d2->TryLock("sync src " + s);
   ASSERT_FALSE(second.ok());
   EXPECT_TRUE(second.status().message().starts_with(
-      "another sync of the same source is running against this state backend (PostgreSQL "
-      "advisory lock \"sync src " +
+      "another sync of the same source is writing to this destination (PostgreSQL advisory "
+      "lock \"sync src " +
       s + "\" is held by server process "))
       << second.status().message();
   EXPECT_TRUE(second.status().message().ends_with("); wait for it to finish"));
   EXPECT_TRUE(d1->TryLock("sync src " + s).status().message().starts_with("another sync"));
+  // Names that differ only in characters a file name could not hold never share a lock.
+  auto dots = d1->TryLock("sync ../../x" + s);
+  ASSERT_TRUE(dots.ok() && *dots != nullptr) << dots.status().ToString();
+  auto underscores = d2->TryLock("sync ______x" + s);
+  EXPECT_TRUE(underscores.ok()) << underscores.status().ToString();
   auto other = d2->TryLock("sync other " + s);
   EXPECT_TRUE(other.ok());  // other names do not conflict
   // The lock outlives its destination's connection, and is released with the SyncLock.

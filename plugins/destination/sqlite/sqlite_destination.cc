@@ -1,19 +1,18 @@
 #include "plugins/destination/sqlite/sqlite_destination.h"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <functional>
-
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -475,6 +474,10 @@ class SqliteDestination final : public plugin::DestinationPlugin {
   Status Read(const schema::Table& table,
               const std::function<Status(types::RecordBatchPtr)>& fn) override;
   Result<std::unique_ptr<plugin::SyncLock>> TryLock(std::string_view name) override;
+  bool has_transactions() const override { return true; }
+  Status BeginTransaction() override;
+  Status CommitTransaction() override;
+  void RollbackTransaction() override;
   Result<int64_t> DeleteStale(const schema::Table& table, std::string_view source_name,
                               int64_t sync_time_us) override;
   Status Close() override;
@@ -515,9 +518,9 @@ class SqliteDestination final : public plugin::DestinationPlugin {
   Logger* logger_ = nullptr;
   sqlite3* db_ = nullptr;
   int max_variables_ = 32766;
+  bool in_transaction_ = false;  // between BeginTransaction and Commit/RollbackTransaction
   std::map<std::string, std::unique_ptr<TableWriter>, std::less<>> writers_;
 };
-
 
 Status SqliteDestination::Configure(const nlohmann::json& spec) {
   plugin::SpecReader reader(spec);
@@ -622,6 +625,7 @@ Status SqliteDestination::Init(const plugin::PluginContext& ctx,
 }
 
 Status SqliteDestination::Close() {
+  if (in_transaction_) RollbackTransaction();
   writers_.clear();  // finalizes the statements
   if (db_ == nullptr) return Status::OK();
   if (sqlite3_close(db_) != SQLITE_OK) return Error("close");
@@ -851,13 +855,18 @@ Status SqliteDestination::WriteAll(const std::vector<plugin::TableWrite>& writes
   const std::string what =
       writes.size() == 1 ? fmt::format("table {}", writes[0].table->name) : "write";
   // One transaction for every table: rows and the cursor rows that cover them land together.
-  QUARRY_RETURN_NOT_OK(Begin(what + ": begin"));
+  // Inside an open transaction the rows join it instead.
+  const bool own = !in_transaction_;
+  if (own) QUARRY_RETURN_NOT_OK(Begin(what + ": begin"));
   Status st;
   for (size_t i = 0; st.ok() && i < writes.size(); ++i) {
     if (plan[i].second > 0) st = WriteRows(*plan[i].first, *writes[i].batches, plan[i].second);
   }
-  if (st.ok()) st = Commit(what + ": commit");
-  if (!st.ok()) Rollback();
+  if (st.ok() && own) st = Commit(what + ": commit");
+  if (!st.ok()) {
+    Rollback();
+    in_transaction_ = false;
+  }
   // The bindings point into the batches, which the caller may free now.
   for (const auto& [w, rows] : plan) {
     for (sqlite3_stmt* s : {w->full.get(), w->partial.get(), w->single.get()}) {
@@ -878,14 +887,30 @@ Status ReadValue(sqlite3_stmt* st, int c, int kind, std::string_view view, types
     case TypeId::kJson:
     case TypeId::kInet:
     case TypeId::kMac:
-    case TypeId::kBinary: b.AppendBytes(view); break;
-    case TypeId::kInt8: b.Append<int8_t>(static_cast<int8_t>(sqlite3_column_int64(st, c))); break;
-    case TypeId::kInt16: b.Append<int16_t>(static_cast<int16_t>(sqlite3_column_int64(st, c))); break;
-    case TypeId::kInt32: b.Append<int32_t>(static_cast<int32_t>(sqlite3_column_int64(st, c))); break;
-    case TypeId::kInt64: b.Append<int64_t>(sqlite3_column_int64(st, c)); break;
-    case TypeId::kUint8: b.Append<uint8_t>(static_cast<uint8_t>(sqlite3_column_int64(st, c))); break;
-    case TypeId::kUint16: b.Append<uint16_t>(static_cast<uint16_t>(sqlite3_column_int64(st, c))); break;
-    case TypeId::kUint32: b.Append<uint32_t>(static_cast<uint32_t>(sqlite3_column_int64(st, c))); break;
+    case TypeId::kBinary:
+      b.AppendBytes(view);
+      break;
+    case TypeId::kInt8:
+      b.Append<int8_t>(static_cast<int8_t>(sqlite3_column_int64(st, c)));
+      break;
+    case TypeId::kInt16:
+      b.Append<int16_t>(static_cast<int16_t>(sqlite3_column_int64(st, c)));
+      break;
+    case TypeId::kInt32:
+      b.Append<int32_t>(static_cast<int32_t>(sqlite3_column_int64(st, c)));
+      break;
+    case TypeId::kInt64:
+      b.Append<int64_t>(sqlite3_column_int64(st, c));
+      break;
+    case TypeId::kUint8:
+      b.Append<uint8_t>(static_cast<uint8_t>(sqlite3_column_int64(st, c)));
+      break;
+    case TypeId::kUint16:
+      b.Append<uint16_t>(static_cast<uint16_t>(sqlite3_column_int64(st, c)));
+      break;
+    case TypeId::kUint32:
+      b.Append<uint32_t>(static_cast<uint32_t>(sqlite3_column_int64(st, c)));
+      break;
     case TypeId::kUint64: {
       if (kind == SQLITE_INTEGER) {
         b.Append<uint64_t>(static_cast<uint64_t>(sqlite3_column_int64(st, c)));
@@ -914,7 +939,9 @@ Status ReadValue(sqlite3_stmt* st, int c, int kind, std::string_view view, types
       }
       break;
     }
-    case TypeId::kBool: b.AppendBool(sqlite3_column_int64(st, c) != 0); break;
+    case TypeId::kBool:
+      b.AppendBool(sqlite3_column_int64(st, c) != 0);
+      break;
     case TypeId::kTimestamp: {
       const auto us = ParseTimestampText(view);
       if (!us) return bad();
@@ -933,7 +960,9 @@ Status ReadValue(sqlite3_stmt* st, int c, int kind, std::string_view view, types
       b.AppendBytes(std::string_view(reinterpret_cast<const char*>(u), 16));
       break;
     }
-    case TypeId::kList: QUARRY_RETURN_NOT_OK(types::AppendJsonText(b, view)); break;
+    case TypeId::kList:
+      QUARRY_RETURN_NOT_OK(types::AppendJsonText(b, view));
+      break;
   }
   return Status::OK();
 }
@@ -947,7 +976,8 @@ Status SqliteDestination::Read(const schema::Table& table,
   for (const auto& c : table.columns) names.push_back(c.name);
   const std::string what = fmt::format("table {}: read", table.name);
   QUARRY_ASSIGN_OR_RETURN(
-      Stmt st, Prepare(fmt::format("SELECT {} FROM {}", QuoteList(names), Quote(table.name)), what));
+      Stmt st,
+      Prepare(fmt::format("SELECT {} FROM {}", QuoteList(names), Quote(table.name)), what));
   types::RecordBatchBuilder builder(table.arrow_schema);
   int64_t row = 0;
   int rc;
@@ -965,7 +995,7 @@ Status SqliteDestination::Read(const schema::Table& table,
       Status vst = ReadValue(st_ptr, c, kind, view, b);
       if (!vst.ok()) {
         return vst.WithContext(fmt::format("table {}: column {}, row {}", table.name,
-                                          names[static_cast<size_t>(c)], row));
+                                           names[static_cast<size_t>(c)], row));
       }
     }
     ++row;
@@ -993,13 +1023,47 @@ class FileLock final : public plugin::SyncLock {
   int fd_;
 };
 
+Status SqliteDestination::BeginTransaction() {
+  QUARRY_RETURN_NOT_OK(CheckOpen());
+  if (in_transaction_)
+    return Status::Internal(fmt::format("sqlite {}: transaction already open", path_));
+  QUARRY_RETURN_NOT_OK(Begin("begin"));
+  in_transaction_ = true;
+  return Status::OK();
+}
+
+Status SqliteDestination::CommitTransaction() {
+  if (!in_transaction_)
+    return Status::Internal(fmt::format("sqlite {}: no open transaction", path_));
+  in_transaction_ = false;
+  Status st = Commit("commit");
+  if (!st.ok()) Rollback();
+  return st;
+}
+
+void SqliteDestination::RollbackTransaction() {
+  Rollback();
+  in_transaction_ = false;
+}
+
+// The lock file of `name`: readable, and unique per name — two names that differ only in
+// characters a file name cannot hold (e.g. "../x" and "__x") still get different files.
+std::string LockFileName(const std::string& database, std::string_view name) {
+  std::string readable;
+  for (char c : name.substr(0, 48)) {
+    readable += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  }
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over the exact bytes
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{}.{}-{:016x}.lock", database, readable, h);
+}
+
 Result<std::unique_ptr<plugin::SyncLock>> SqliteDestination::TryLock(std::string_view name) {
-  std::string file = path_ + ".";
-  for (char c : name) file += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  file += ".lock";
+  const std::string file = LockFileName(path_, name);
   const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return Status::IOError(fmt::format("sqlite {}: lock {}: {}", path_, file, std::strerror(errno)));
+    return Status::IOError(
+        fmt::format("sqlite {}: lock {}: {}", path_, file, std::strerror(errno)));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
@@ -1010,8 +1074,8 @@ Result<std::unique_ptr<plugin::SyncLock>> SqliteDestination::TryLock(std::string
       std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
       while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
       return Status::IOError(fmt::format(
-          "another sync of the same source is running against this state backend ({} is "
-          "held by process {}); wait for it to finish",
+          "another sync of the same source is writing to this destination ({} is held by "
+          "process {}); wait for it to finish",
           file, holder));
     }
     return Status::IOError(fmt::format("sqlite {}: lock {}: {}", path_, file, std::strerror(err)));

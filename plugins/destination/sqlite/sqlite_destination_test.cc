@@ -678,7 +678,8 @@ TEST(SqliteDestinationStateTest, WriteAllIsOneTransactionAcrossTables) {
   TempDir dir;
   auto d = OpenDestination(dir.File());
   auto a = MakeTable("a", {Col("id", types::int64(), true, true)});
-  auto b = MakeTable("b", {Col("id", types::int64(), true, true), Col("v", types::utf8(), false, true)});
+  auto b =
+      MakeTable("b", {Col("id", types::int64(), true, true), Col("v", types::utf8(), false, true)});
   ASSERT_OK(d->Migrate({a, b}));
   std::vector<types::RecordBatchPtr> rows_a{Batch(a, R"([{"id":1},{"id":2}])")};
   std::vector<types::RecordBatchPtr> good_b{Batch(b, R"([{"id":1,"v":"x"}])")};
@@ -726,10 +727,16 @@ TEST(SqliteDestinationStateTest, LockIsExclusiveAndReleasedWithItsHolder) {
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   auto second = d2->TryLock("sync src");
   ASSERT_FALSE(second.ok());
-  EXPECT_NE(second.status().message().find("another sync of the same source is running"),
+  EXPECT_NE(second.status().message().find(
+                "another sync of the same source is writing to this destination"),
             std::string::npos)
       << second.status().message();
   EXPECT_TRUE(d2->TryLock("sync other").ok());  // other names do not conflict
+  // Nor do names that differ only in characters a file name cannot hold, or very long ones.
+  auto dots = d1->TryLock("sync ../../x");
+  ASSERT_TRUE(dots.ok() && *dots != nullptr) << dots.status().ToString();
+  EXPECT_TRUE(d2->TryLock("sync ______x").ok());
+  EXPECT_TRUE(d2->TryLock("sync " + std::string(300, 'n')).ok());
   first->reset();
   EXPECT_TRUE(d2->TryLock("sync src").ok());
 }

@@ -56,16 +56,21 @@ class TableNode : public RowWriter {
 
   Status EndRow() override {
     const int64_t rows = static_cast<int64_t>(parent_ids_.size());
+    int64_t bytes = 0;
     for (int c = 0; c < builder_.schema()->num_fields(); ++c) {
-      if (builder_.column(c).length() != rows + 1) {
+      const types::ArrayBuilder& col = builder_.column(c);
+      if (col.length() != rows + 1) {
         return Status::Internal(fmt::format("resolver gave column {} {} values for row {}",
-                                            builder_.schema()->field(c).name,
-                                            builder_.column(c).length() - rows, rows));
+                                            builder_.schema()->field(c).name, col.length() - rows,
+                                            rows));
       }
+      bytes += col.size_bytes();
     }
     parent_ids_.push_back(current_parent_);
     has_parent_.push_back(has_current_parent_);
-    if (rows + 1 >= state_.options.rows_per_record) return Flush();
+    if (rows + 1 >= state_.options.rows_per_record || bytes >= state_.options.bytes_per_record) {
+      return Flush();
+    }
     if (state_.aborted) return Status::Cancelled("sync aborted");
     return Status::OK();
   }
@@ -111,8 +116,8 @@ class TableNode : public RowWriter {
     std::vector<types::ArrayPtr> columns;
     columns.reserve(static_cast<size_t>(kCqColumns + user->num_columns()));
 
-    types::ArrayBuilder source(types::utf8()), sync_time(types::timestamp()),
-        id(types::uuid()), parent(types::uuid());
+    types::ArrayBuilder source(types::utf8()), sync_time(types::timestamp()), id(types::uuid()),
+        parent(types::uuid());
     const std::string& source_name = state_.request.source_name;
     for (int64_t r = 0; r < rows; ++r) {
       source.AppendBytes(source_name);
@@ -200,8 +205,9 @@ Status CheckTree(const std::vector<schema::TablePtr>& tables,
 
 }  // namespace
 
-Status RunResolvers(const plugin::SyncRequest& request, const std::map<std::string, Resolver>& resolvers,
-           const SchedulerOptions& options, plugin::MessageSink& sink) {
+Status RunResolvers(const plugin::SyncRequest& request,
+                    const std::map<std::string, Resolver>& resolvers,
+                    const SchedulerOptions& options, plugin::MessageSink& sink) {
   QUARRY_RETURN_NOT_OK(CheckTree(request.tables, resolvers));
   for (const auto& t : schema::Flatten(request.tables)) {
     QUARRY_RETURN_NOT_OK(sink.Send(message::MigrateTable{t}));

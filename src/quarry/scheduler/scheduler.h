@@ -43,8 +43,8 @@ class ParentRow {
 };
 
 struct ResolveContext {
-  int client = 0;                      // 0 … num_clients-1
-  const ParentRow* parent = nullptr;   // set for child tables
+  int client = 0;                     // 0 … num_clients-1
+  const ParentRow* parent = nullptr;  // set for child tables
 };
 
 // Appends rows of one table. Column indexes count the table's own columns only (the `_cq_*`
@@ -65,16 +65,21 @@ class RowWriter {
 using Resolver = std::function<Status(const ResolveContext& ctx, RowWriter& out)>;
 
 struct SchedulerOptions {
-  int concurrency = 8;              // resolver threads at most
+  int concurrency = 8;  // resolver threads at most
   int num_clients = 1;
-  int64_t rows_per_record = 1024;   // rows per Insert message
+  int64_t rows_per_record = 1024;  // rows per Insert message at most
+  // Bytes of column data per Insert message at most (a record ends early when its rows reach
+  // it; a single larger row makes a record of its own). With the channel depth, this bounds what
+  // large rows can hold in memory between source and destination.
+  int64_t bytes_per_record = 4 << 20;
 };
 
 // Sends MigrateTable for every requested table (parents first), then resolves them.
 // `resolvers` maps every table name in request.tables (and their children) to its resolver.
 // Returns an error only when the sync cannot go on (the sink was cancelled or a batch could not
 // be built); resolver failures are reported as TableError messages.
-Status RunResolvers(const plugin::SyncRequest& request, const std::map<std::string, Resolver>& resolvers,
+Status RunResolvers(const plugin::SyncRequest& request,
+                    const std::map<std::string, Resolver>& resolvers,
                     const SchedulerOptions& options, plugin::MessageSink& sink);
 
 }  // namespace quarry::scheduler

@@ -38,7 +38,8 @@ class CollectingSink : public plugin::MessageSink {
 
 std::vector<schema::TablePtr> Tables() {
   schema::Table child{"child", "", "", {{"parent_id", types::int64()}, {"n", types::int64()}}};
-  schema::Table parent{"parent", "", "", {{"id", types::int64(), "", true}, {"name", types::utf8()}}};
+  schema::Table parent{
+      "parent", "", "", {{"id", types::int64(), "", true}, {"name", types::utf8()}}};
   parent.relations.push_back(std::make_shared<const schema::Table>(child));
   return {schema::WithCqColumns(**schema::Finalize(parent))};
 }
@@ -128,7 +129,8 @@ TEST(SchedulerTest, DeterministicIdsHashThePrimaryKey) {
   auto ids = [](CollectingSink& s) {
     std::vector<std::string> v;
     for (auto& batch : s.Batches("parent")) {
-      for (int64_t r = 0; r < batch->num_rows(); ++r) v.push_back(types::ValueToJson(batch->column(2), r));
+      for (int64_t r = 0; r < batch->num_rows(); ++r)
+        v.push_back(types::ValueToJson(batch->column(2), r));
     }
     return v;
   };
@@ -184,6 +186,34 @@ TEST(SchedulerTest, MissingColumnValueIsReported) {
   }
   EXPECT_TRUE(found);
   EXPECT_EQ(sink.Rows("parent"), 0);
+}
+
+TEST(SchedulerTest, RecordsEndAtTheByteLimitWhateverTheRowSize) {
+  // 1 MiB rows: a record may not hold 1,024 of them (1 GiB) — memory between source and
+  // destination is bounded by bytes, not only rows.
+  schema::Table big{"big", "", "", {{"id", types::int64()}, {"blob", types::utf8()}}};
+  std::vector<schema::TablePtr> tables{schema::WithCqColumns(**schema::Finalize(big))};
+  const std::string value(1 << 20, 'x');
+  std::map<std::string, Resolver> resolvers{
+      {"big", [&](const ResolveContext&, RowWriter& out) -> Status {
+         for (int i = 0; i < 37; ++i) {
+           out.column(0).Append<int64_t>(i);
+           out.column(1).AppendBytes(i == 20 ? std::string(9 << 20, 'y') : value);
+           QUARRY_RETURN_NOT_OK(out.EndRow());
+         }
+         return Status::OK();
+       }}};
+  CollectingSink sink;
+  plugin::SyncRequest req{tables, "src", 1'700'000'000'000'000, false};
+  SchedulerOptions opts;
+  opts.bytes_per_record = 3 << 20;
+  ASSERT_TRUE(RunResolvers(req, resolvers, opts, sink).ok());
+  EXPECT_EQ(sink.Rows("big"), 37);
+  for (const auto& b : sink.Batches("big")) {
+    // Whole rows: a record ends at the first row that reaches the limit (the 9 MiB row alone).
+    EXPECT_LE(b->num_rows(), 3);
+    EXPECT_LT(b->size_bytes(), (3 << 20) + (9 << 20) + (1 << 20)) << b->num_rows();
+  }
 }
 
 }  // namespace
