@@ -85,13 +85,6 @@ Status Exec(PGconn* conn, const std::string& sql, std::string_view what) {
   return Status::OK();
 }
 
-// The names schema::Finalize accepts.
-bool ValidName(std::string_view n) {
-  return !n.empty() && std::all_of(n.begin(), n.end(), [](unsigned char c) {
-    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  });
-}
-
 // ---- types ---------------------------------------------------------------------------------
 
 // How a value arrives in the binary COPY stream.
@@ -193,14 +186,42 @@ struct TableInfo {
   std::string name;  // the Quarry name
   std::vector<ColumnInfo> columns;
   std::vector<std::string> primary_key;  // in key order
+  // Why the table cannot sync ("" when it can). Such a table is still listed, so that patterns
+  // can select or skip it; a sync that selects it reports this as its table error.
+  std::string problem;
 
   std::string Qualified() const { return Quote(schema) + "." + Quote(relname); }
-  std::string Display() const { return schema + "." + relname; }
+  // schema.table, printable (see QuarryName).
+  std::string Display() const { return schema::PrintableName(schema + "." + relname); }
 };
 
-// Tables in `public` keep their name; tables of other schemas are `<schema>_<table>`.
+// Tables in `public` keep their name; tables of other schemas are `<schema>_<table>`. Any
+// characters (spaces, quotes, capitals, any script) are kept; only bytes that are not UTF-8 (from
+// a SQL_ASCII database) are shown as \xNN.
 std::string QuarryName(std::string_view schema, std::string_view rel) {
-  return schema == "public" ? std::string(rel) : fmt::format("{}_{}", schema, rel);
+  return schema::PrintableName(schema == "public" ? std::string(rel)
+                                                  : fmt::format("{}_{}", schema, rel));
+}
+
+// Why the rows of a table cannot be synced, or "" when they can.
+std::string SyncProblem(const TableInfo& t) {
+  if (auto p = schema::NameProblem(t.schema + "." + t.relname); !p.empty()) {
+    return fmt::format("the table name is {}; rename the table to sync it", p);
+  }
+  for (const auto& c : t.columns) {
+    if (auto p = schema::NameProblem(c.name); !p.empty()) {
+      return fmt::format(
+          "column \"{}\": the name is {}; rename the column (or sync a view that renames it)",
+          schema::PrintableName(c.name), p);
+    }
+    if (schema::IsCqColumn(c.name)) {
+      return fmt::format(
+          "column {0}: the name {0} is reserved for the column Quarry adds to every table; "
+          "rename the column (or sync a view that renames it)",
+          c.name);
+    }
+  }
+  return "";
 }
 
 // Tables, partitioned tables (not their partitions), views, materialized views and foreign
@@ -256,6 +277,7 @@ Result<std::vector<TableInfo>> Discover(PGconn* conn, const std::vector<std::str
     }
     std::sort(keys.begin(), keys.end(), [](auto* a, auto* b) { return a->pk < b->pk; });
     for (const auto* k : keys) t.primary_key.push_back(k->name);
+    t.problem = SyncProblem(t);
   }
   return out;
 }
@@ -266,10 +288,13 @@ Result<std::map<std::string, std::string>> ResolveIncremental(const Options& o,
                                                               const std::vector<TableInfo>& infos) {
   std::map<std::string, std::string> out;
   for (const auto& [key, column] : o.incremental) {
+    // "schema.table" first; then the Quarry name (which may hold a dot of its own).
     const TableInfo* info = nullptr;
     for (const auto& t : infos) {
-      const bool hit = key.find('.') != std::string::npos ? t.Display() == key : t.name == key;
-      if (hit) info = &t;
+      if (t.Display() == key) info = &t;
+    }
+    for (const auto& t : infos) {
+      if (info == nullptr && t.name == key) info = &t;
     }
     if (info == nullptr) {
       return Status::Invalid(fmt::format(
@@ -712,6 +737,8 @@ class PostgresqlSource : public plugin::SourcePlugin {
       auto inc = incremental.find(info.name);
       t.is_incremental = inc != incremental.end();
       for (const auto& ci : info.columns) {
+        // A table that cannot sync is listed with the columns that could.
+        if (!schema::NameProblem(ci.name).empty() || schema::IsCqColumn(ci.name)) continue;
         schema::Column c{ci.name, ci.mapping().type};
         c.primary_key = ci.pk > 0;
         c.not_null = ci.not_null || ci.pk > 0;
@@ -751,47 +778,44 @@ class PostgresqlSource : public plugin::SourcePlugin {
     std::map<std::string, const TableInfo*> by_name;
     for (const auto& info : infos) by_name[info.name] = &info;
 
+    // Tables that cannot sync are reported, not migrated: no destination gets an empty copy.
+    plugin::SyncRequest syncable = request;
+    syncable.tables.clear();
+    for (const auto& t : request.tables) {
+      auto info = by_name.find(t->name);
+      if (info == by_name.end() || info->second->problem.empty()) {
+        syncable.tables.push_back(t);
+        continue;
+      }
+      QUARRY_RETURN_NOT_OK(sink.Send(message::TableError{t->name, info->second->problem}));
+    }
     std::map<std::string, scheduler::Resolver> resolvers;
-    for (const auto& t : schema::Flatten(request.tables)) {
+    for (const auto& t : schema::Flatten(syncable.tables)) {
       auto info = by_name.find(t->name);
       auto inc = incremental.find(t->name);
       const TableInfo* ti = info == by_name.end() ? nullptr : info->second;
       const std::string* cursor = inc == incremental.end() ? nullptr : &inc->second;
-      resolvers[t->name] = [this, table = t, ti, cursor, &snapshot, &request](
+      resolvers[t->name] = [this, table = t, ti, cursor, &snapshot, &syncable](
                                const ResolveContext&, RowWriter& out) -> Status {
         if (ti == nullptr) {
           return Status::Invalid(fmt::format("table {}: no longer exists", table->name));
         }
         TableReader reader(o_, *ti, *table, snapshot, cursor);
-        return reader.Run(request.state, out);
+        return reader.Run(syncable.state, out);
       };
     }
     scheduler::SchedulerOptions so;
     so.concurrency = static_cast<int>(o_.concurrency);
     so.num_clients = 1;
-    QUARRY_RETURN_NOT_OK(scheduler::RunResolvers(request, resolvers, so, sink));
+    QUARRY_RETURN_NOT_OK(scheduler::RunResolvers(syncable, resolvers, so, sink));
     return Exec(conn.get(), "COMMIT", "end snapshot");
   }
 
  private:
-  // Every table has a name Quarry accepts, and no two tables share one.
+  // No two tables share a Quarry name.
   static Status CheckNames(const std::vector<TableInfo>& infos) {
-    constexpr std::string_view kRule =
-        "Quarry names use letters, digits and _ only; rename it, or leave its schema out with "
-        "spec.schemas";
     std::map<std::string, const TableInfo*> seen;
     for (const auto& info : infos) {
-      if (!ValidName(info.name)) {
-        return Status::Invalid(fmt::format(
-            "postgresql source: table \"{}\": not a valid table name ({})", info.Display(), kRule));
-      }
-      for (const auto& c : info.columns) {
-        if (!ValidName(c.name)) {
-          return Status::Invalid(fmt::format(
-              "postgresql source: table {}: column \"{}\": not a valid column name ({})",
-              info.Display(), c.name, kRule));
-        }
-      }
       auto [it, fresh] = seen.emplace(info.name, &info);
       if (!fresh) {
         return Status::Invalid(fmt::format(

@@ -596,18 +596,89 @@ TEST(PostgresqlSourceTest, ConnectionErrorsSayWhat) {
                   .starts_with("postgresql source: connect: "));
 }
 
-TEST(PostgresqlSourceTest, NamesQuarryCannotUseAreRejected) {
+TEST(PostgresqlSourceTest, TablesThatWouldShareANameAreRejected) {
   FreshSchema("pgsrc_nm");
   FreshSchema("pgsrc_nm_a");
   Sql("CREATE TABLE pgsrc_nm.a_b (id int); CREATE TABLE pgsrc_nm_a.b (id int)");
   EXPECT_EQ(TablesError(Spec({{"schemas", {"pgsrc_nm", "pgsrc_nm_a"}}})),
             "postgresql source: tables pgsrc_nm.a_b and pgsrc_nm_a.b would both be named "
             "pgsrc_nm_a_b; rename one, or leave its schema out with spec.schemas");
-  Sql("DROP TABLE pgsrc_nm_a.b; CREATE TABLE pgsrc_nm.\"My Table\" (id int)");
-  EXPECT_EQ(TablesError(Spec({{"schemas", {"pgsrc_nm"}}})),
-            "postgresql source: table \"pgsrc_nm.My Table\": not a valid table name (Quarry names "
-            "use letters, digits and _ only; rename it, or leave its schema out with "
-            "spec.schemas)");
+}
+
+TEST(PostgresqlSourceTest, AnyNamePostgresqlAllowsSyncsInFullAndIncrementally) {
+  const std::string dsn = FreshDatabase("pgsrc_odd");
+  Sql(R"(
+    CREATE TABLE "Order Items" ("Customer Name" text, "a""b" int PRIMARY KEY, "é" real,
+                                "up dated" timestamptz);
+    INSERT INTO "Order Items" VALUES ('Ann', 1, 1.5, '2024-01-01Z'), ('Bob', 2, NULL, '2024-01-02Z'),
+                                     ('Cy', 3, 2, '2024-01-02Z');
+    CREATE TABLE "a.b" (id int PRIMARY KEY, "x y" int);
+    INSERT INTO "a.b" VALUES (1, 5), (2, 6);
+    CREATE SCHEMA "Sales Dept";
+    CREATE TABLE "Sales Dept"."tébl" ("select" text);
+    INSERT INTO "Sales Dept"."tébl" VALUES ('from');
+    CREATE VIEW "My View" AS SELECT "Customer Name" AS "Who?" FROM "Order Items" WHERE "a""b" = 1;
+  )",
+      dsn);
+  const nlohmann::json spec = {{"connection_string", dsn},
+                               {"chunk_size", 1},
+                               {"incremental", {{"Order Items", "up dated"}, {"a.b", "x y"}}}};
+  auto src = NewPostgresqlSource();
+  ASSERT_TRUE(src->Configure(spec).ok());
+  auto tables = src->Tables();
+  ASSERT_TRUE(tables.ok()) << tables.status().message();
+  std::vector<std::string> names;
+  for (const auto& t : *tables) names.push_back(t->name);
+  // Sorted by schema, then name.
+  EXPECT_EQ(names, (std::vector<std::string>{"Sales Dept_tébl", "My View", "Order Items", "a.b"}));
+  EXPECT_EQ(Describe(*(*tables)[2]),
+            (std::vector<std::string>{"Customer Name utf8", "a\"b int32 pk not null", "é float",
+                                      "up dated timestamp[us, tz=UTC] cursor"}));
+  EXPECT_EQ(Describe(*(*tables)[3]),
+            (std::vector<std::string>{"id int32 pk not null", "x y int32 cursor"}));
+  // Patterns match the Quarry name or schema.table, as they are.
+  auto picked = schema::SelectTables(*tables, {{"Sales Dept.*", "public.My View"}, {}, true});
+  ASSERT_TRUE(picked.ok()) << picked.status().message();
+  ASSERT_EQ(picked->size(), 2u);
+  EXPECT_EQ((*picked)[0]->name, "Sales Dept_tébl");
+  EXPECT_EQ((*picked)[1]->name, "My View");
+
+  CollectingSink sink;
+  Status st = SyncAll(spec, sink);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_TRUE(sink.errors.empty()) << sink.errors[0];
+  EXPECT_EQ(sink.rows["My View"], std::vector<std::string>{Json(R"({"Who?":"Ann"})")});
+  EXPECT_EQ(sink.rows["Sales Dept_tébl"], std::vector<std::string>{Json(R"({"select":"from"})")});
+  EXPECT_EQ(sink.rows["Order Items"][0], Json(R"({"Customer Name":"Ann","a\"b":1,"é":1.5,
+                     "up dated":"2024-01-01T00:00:00.000000Z"})"));
+  EXPECT_EQ(sink.Brief("Order Items", "a\"b"),
+            (std::vector<std::string>{"1", "checkpoint 2024-01-01 00:00:00+00", "2", "3",
+                                      "checkpoint 2024-01-02 00:00:00+00"}));
+  EXPECT_EQ(sink.Brief("a.b", "id"),
+            (std::vector<std::string>{"1", "checkpoint 5", "2", "checkpoint 6"}));
+
+  Sql(R"(INSERT INTO "Order Items" VALUES ('Di', 4, 0, '2024-01-03Z'))", dsn);
+  CollectingSink next;
+  ASSERT_TRUE(SyncAll(spec, next, {{"Order Items", "2024-01-02 00:00:00+00"}, {"a.b", "6"}}).ok());
+  EXPECT_EQ(next.Brief("Order Items", "a\"b"),
+            (std::vector<std::string>{"4", "checkpoint 2024-01-03 00:00:00+00"}));
+  EXPECT_TRUE(next.events["a.b"].empty());
+}
+
+TEST(PostgresqlSourceTest, ColumnNamedLikeACqColumnIsReserved) {
+  FreshSchema("pgsrc_cq");
+  Sql("CREATE TABLE pgsrc_cq.x (_cq_id uuid, v int); INSERT INTO pgsrc_cq.x VALUES (NULL, 1);"
+      "CREATE TABLE pgsrc_cq.good (id int); INSERT INTO pgsrc_cq.good VALUES (1);");
+  CollectingSink sink;
+  Status st = SyncAll(Spec({{"schemas", {"pgsrc_cq"}}}), sink);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(sink.errors,
+            std::vector<std::string>{
+                "pgsrc_cq_x: column _cq_id: the name _cq_id is reserved for the "
+                "column Quarry adds to every table; rename the column (or sync a view that "
+                "renames it)"});
+  EXPECT_TRUE(sink.rows["pgsrc_cq_x"].empty());
+  EXPECT_EQ(sink.rows["pgsrc_cq_good"].size(), 1u);
 }
 
 }  // namespace

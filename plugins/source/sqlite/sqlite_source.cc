@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,14 +99,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
-// The names schema::Finalize accepts.
-bool ValidName(std::string_view n) {
-  return !n.empty() && std::all_of(n.begin(), n.end(), [](unsigned char c) {
-    return c == '_' || std::isalnum(c) != 0;
-  });
-}
-
-
 // The Quarry type of a column from its declared SQLite type: common type names first, then
 // SQLite's own affinity rules, in their order (https://www.sqlite.org/datatype3.html §3.1).
 types::TypePtr TypeFromDeclared(std::string_view declared) {
@@ -127,6 +120,12 @@ types::TypePtr TypeFromDeclared(std::string_view declared) {
   if (has("REAL") || has("FLOA") || has("DOUB")) return types::float64();
   // NUMERIC affinity (NUMERIC, DECIMAL(10,2), …): text keeps decimals exact.
   return types::utf8();
+}
+
+std::string_view ColumnText(sqlite3_stmt* st, int i) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+  return p == nullptr ? std::string_view()
+                      : std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(st, i)));
 }
 
 struct ColumnInfo {
@@ -157,7 +156,7 @@ Result<std::vector<std::string>> ListTables(sqlite3* db, const std::string& path
   std::vector<std::string> names;
   int rc;
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-    names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0)));
+    names.emplace_back(ColumnText(st.get(), 0));  // the bytes as stored, valid UTF-8 or not
   }
   if (rc != SQLITE_DONE) return SqliteError(db, path, "list tables");
   return names;
@@ -172,7 +171,7 @@ Result<TableInfo> InspectTable(sqlite3* db, const std::string& path, const std::
   int rc;
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
     ColumnInfo c;
-    c.name = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 1));
+    c.name = ColumnText(st.get(), 1);
     const auto* decl = sqlite3_column_text(st.get(), 2);
     c.declared = decl != nullptr ? reinterpret_cast<const char*>(decl) : "";
     c.not_null = sqlite3_column_int(st.get(), 3) != 0;
@@ -203,6 +202,42 @@ Result<TableInfo> InspectTable(sqlite3* db, const std::string& path, const std::
     break;
   }
   return info;
+}
+
+// A table as Quarry shows it. `name` is the table's own name, or a stand-in when Quarry cannot
+// use that (see ShownName). A table with a `problem` cannot sync: it is still listed, so that
+// `tables` / `skip_tables` patterns can select or skip it, and a sync that selects it reports the
+// problem as its table error.
+struct Discovered {
+  TableInfo info;
+  std::string name;
+  std::string problem;  // empty when the table can sync
+};
+
+// The table's own name, or — for a name that is empty or not valid UTF-8 — a stand-in that says
+// which table is meant: `""`, or the name with \xNN for each byte that is not UTF-8.
+std::string ShownName(std::string_view name) {
+  return name.empty() ? "\"\"" : schema::PrintableName(name);
+}
+
+// Why the rows of a table cannot be synced, or "" when they can.
+std::string SyncProblem(const TableInfo& info) {
+  if (auto p = schema::NameProblem(info.name); !p.empty()) {
+    return fmt::format("the table name is {}; rename the table in the database to sync it", p);
+  }
+  for (const auto& c : info.columns) {
+    if (auto p = schema::NameProblem(c.name); !p.empty()) {
+      return fmt::format("column \"{}\": the name is {}; rename the column in the database",
+                         schema::PrintableName(c.name), p);
+    }
+    if (schema::IsCqColumn(c.name)) {
+      return fmt::format(
+          "column {0}: the name {0} is reserved for the column Quarry adds to every table; "
+          "rename the column in the database",
+          c.name);
+    }
+  }
+  return "";
 }
 
 // ---- values ------------------------------------------------------------------------------
@@ -282,12 +317,6 @@ std::optional<int64_t> ParseTimestampText(std::string_view s) {
   auto us = types::ParseTimestamp(s.substr(0, end));
   if (!us.ok()) return std::nullopt;
   return *us - offset_minutes * 60'000'000LL;
-}
-
-std::string_view ColumnText(sqlite3_stmt* st, int i) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
-  return p == nullptr ? std::string_view()
-                      : std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(st, i)));
 }
 
 std::string_view ColumnBlob(sqlite3_stmt* st, int i) {
@@ -722,39 +751,24 @@ class SqliteSource : public plugin::SourcePlugin {
 
   Result<std::vector<schema::TablePtr>> Tables() const override {
     if (o_.path.empty()) return Status::Internal("sqlite source: Tables before Configure");
+    QUARRY_ASSIGN_OR_RETURN(auto found, Discover());
     std::vector<TableInfo> infos;
-    {
-      QUARRY_ASSIGN_OR_RETURN(Db db, OpenReadOnly(o_.path));
-      QUARRY_ASSIGN_OR_RETURN(auto names, ListTables(db.get(), o_.path));
-      for (const auto& name : names) {
-        QUARRY_ASSIGN_OR_RETURN(TableInfo info, InspectTable(db.get(), o_.path, name));
-        infos.push_back(std::move(info));
-      }
-    }
+    for (const auto& d : found) infos.push_back(d.info);
     QUARRY_RETURN_NOT_OK(CheckIncremental(infos));
 
     std::vector<schema::TablePtr> out;
-    for (const auto& info : infos) {
-      constexpr std::string_view kRule =
-          "Quarry names use letters, digits and _ only; rename it in the database";
-      if (!ValidName(info.name)) {
-        return Status::Invalid(
-            fmt::format("sqlite source {}: table \"{}\": not a valid table name ({})", o_.path,
-                        info.name, kRule));
-      }
+    for (const auto& d : found) {
+      const TableInfo& info = d.info;
       schema::Table t;
-      t.name = info.name;
+      t.name = d.name;
       auto inc = o_.incremental.find(info.name);
       t.is_incremental = inc != o_.incremental.end();
       // The rowid never holds NULL, nor does a WITHOUT ROWID table's key; other key columns of
       // rowid tables may (an old SQLite quirk), unless declared NOT NULL.
       const bool rowid_key = !info.rowid.empty() && info.primary_key.size() == 1;
       for (const auto& ci : info.columns) {
-        if (!ValidName(ci.name)) {
-          return Status::Invalid(
-              fmt::format("sqlite source {}: table {}: column \"{}\": not a valid column name ({})",
-                          o_.path, info.name, ci.name, kRule));
-        }
+        // A table that cannot sync is listed with the columns that could.
+        if (!schema::NameProblem(ci.name).empty() || schema::IsCqColumn(ci.name)) continue;
         schema::Column c{ci.name, TypeFromDeclared(ci.declared)};
         c.primary_key = ci.pk > 0;
         c.not_null =
@@ -782,17 +796,29 @@ class SqliteSource : public plugin::SourcePlugin {
   }
 
   Status Sync(const plugin::SyncRequest& request, plugin::MessageSink& sink) override {
+    // Tables that cannot sync are reported, not migrated: no destination gets an empty copy.
+    QUARRY_ASSIGN_OR_RETURN(auto found, Discover());
+    plugin::SyncRequest syncable = request;
+    syncable.tables.clear();
+    for (const auto& t : request.tables) {
+      auto d = std::find_if(found.begin(), found.end(), [&](auto& x) { return x.name == t->name; });
+      if (d == found.end() || d->problem.empty()) {
+        syncable.tables.push_back(t);  // a table gone since Tables() fails in its resolver
+        continue;
+      }
+      QUARRY_RETURN_NOT_OK(sink.Send(message::TableError{t->name, d->problem}));
+    }
     std::map<std::string, scheduler::Resolver> resolvers;
-    for (const auto& t : schema::Flatten(request.tables)) {
-      resolvers[t->name] = [this, table = t, &request](const ResolveContext&, RowWriter& out) {
+    for (const auto& t : schema::Flatten(syncable.tables)) {
+      resolvers[t->name] = [this, table = t, &syncable](const ResolveContext&, RowWriter& out) {
         TableReader reader(o_, *table);
-        return reader.Run(request.state, out);
+        return reader.Run(syncable.state, out);
       };
     }
     scheduler::SchedulerOptions so;
     so.concurrency = static_cast<int>(o_.concurrency);
     so.num_clients = 1;
-    return scheduler::RunResolvers(request, resolvers, so, sink);
+    return scheduler::RunResolvers(syncable, resolvers, so, sink);
   }
 
   Status Close() override {
@@ -801,6 +827,30 @@ class SqliteSource : public plugin::SourcePlugin {
   }
 
  private:
+  // Every ordinary table of the file, sorted by name, with the name Quarry shows it under.
+  Result<std::vector<Discovered>> Discover() const {
+    QUARRY_ASSIGN_OR_RETURN(Db db, OpenReadOnly(o_.path));
+    QUARRY_ASSIGN_OR_RETURN(auto names, ListTables(db.get(), o_.path));
+    std::vector<Discovered> found;
+    std::set<std::string> shown;
+    for (const auto& raw : names) {
+      Discovered d;
+      QUARRY_ASSIGN_OR_RETURN(d.info, InspectTable(db.get(), o_.path, raw));
+      d.name = ShownName(raw);
+      d.problem = SyncProblem(d.info);
+      found.push_back(std::move(d));
+    }
+    for (const auto& d : found) {
+      if (!shown.insert(d.name).second) {
+        return Status::Invalid(fmt::format(
+            "sqlite source {}: two tables would both be shown as \"{}\" (one of their names is "
+            "not valid UTF-8 or is empty); rename one in the database",
+            o_.path, d.name));
+      }
+    }
+    return found;
+  }
+
   // Every `incremental` entry names a table and a column that can hold a cursor.
   Status CheckIncremental(const std::vector<TableInfo>& infos) const {
     for (const auto& [table, column] : o_.incremental) {

@@ -545,19 +545,140 @@ TEST(SqliteSourceTest, FileUriAndForeignFiles) {
   std::remove(text.c_str());
 }
 
-TEST(SqliteSourceTest, NamesQuarryCannotUseAreRejected) {
+// Tables and columns named with spaces, quotes, capitals and other scripts, as SQLite allows.
+constexpr const char* kOddNames = R"(
+  CREATE TABLE "t q" ("Customer Name" TEXT, "a""b" INTEGER PRIMARY KEY, "é" REAL);
+  INSERT INTO "t q" VALUES ('Ann', 1, 1.5), ('Bob', 2, NULL);
+  CREATE TABLE "tébl" ("Order ID" TEXT PRIMARY KEY, "up dated" INTEGER, "x.y" TEXT) WITHOUT ROWID;
+  INSERT INTO "tébl" VALUES ('o1', 10, 'a'), ('o2', 20, 'b'), ('o3', 20, 'c'), ('o4', 30, 'd');
+  CREATE TABLE "t""q" (id INTEGER PRIMARY KEY, "select" TEXT);
+  INSERT INTO "t""q" VALUES (1, 'from');
+  CREATE TABLE plain (id INTEGER PRIMARY KEY);
+  INSERT INTO plain VALUES (7);
+)";
+
+TEST(SqliteSourceTest, AnyNameSqliteAllowsIsListedAsItIs) {
   TempDb db;
-  db.Exec("CREATE TABLE \"my table\" (id INTEGER)");
+  db.Exec(kOddNames);
+  auto src = NewSqliteSource();
+  ASSERT_TRUE(
+      src->Configure({{"connection_string", db.path()}, {"incremental", {{"tébl", "up dated"}}}})
+          .ok());
+  auto tables = src->Tables();
+  ASSERT_TRUE(tables.ok()) << tables.status().message();
+  std::vector<std::string> names;
+  for (const auto& t : *tables) names.push_back(t->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"plain", "t q", "t\"q", "tébl"}));
+  EXPECT_EQ(Describe(*(*tables)[1]),
+            (std::vector<std::string>{"Customer Name utf8", "a\"b int64 pk not null", "é double"}));
   EXPECT_EQ(
-      TablesError({{"connection_string", db.path()}}),
-      fmt::format("sqlite source {}: table \"my table\": not a valid table name (Quarry names "
-                  "use letters, digits and _ only; rename it in the database)",
-                  db.path()));
-  db.Exec("DROP TABLE \"my table\"; CREATE TABLE t (\"a-b\" INTEGER)");
-  EXPECT_EQ(TablesError({{"connection_string", db.path()}}),
-            fmt::format("sqlite source {}: table t: column \"a-b\": not a valid column name "
-                        "(Quarry names use letters, digits and _ only; rename it in the database)",
-                        db.path()));
+      Describe(*(*tables)[3]),
+      (std::vector<std::string>{"Order ID utf8 pk not null", "up dated int64 cursor", "x.y utf8"}));
+
+  // `tables` / `skip_tables` patterns match the names as they are.
+  auto picked = schema::SelectTables(*tables, {{"t q", "t*bl"}, {}, true});
+  ASSERT_TRUE(picked.ok()) << picked.status().message();
+  ASSERT_EQ(picked->size(), 2u);
+  EXPECT_EQ((*picked)[0]->name, "t q");
+  EXPECT_EQ((*picked)[1]->name, "tébl");
+  picked = schema::SelectTables(*tables, {{"*"}, {"t\"q", "t *"}, true});
+  ASSERT_TRUE(picked.ok()) << picked.status().message();
+  ASSERT_EQ(picked->size(), 2u);
+  EXPECT_EQ((*picked)[0]->name, "plain");
+  EXPECT_EQ((*picked)[1]->name, "tébl");
+}
+
+TEST(SqliteSourceTest, OddNamesSyncInFullAndIncrementally) {
+  TempDb db;
+  db.Exec(kOddNames);
+  const nlohmann::json spec = {
+      {"connection_string", db.path()}, {"chunk_size", 1}, {"incremental", {{"tébl", "up dated"}}}};
+  CollectingSink sink;
+  Status st = SyncAll(spec, sink);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_TRUE(sink.errors.empty()) << sink.errors[0];
+  EXPECT_EQ(sink.rows["t q"],
+            (std::vector<std::string>{Json(R"({"Customer Name":"Ann","a\"b":1,"é":1.5})"),
+                                      Json(R"({"Customer Name":"Bob","a\"b":2,"é":null})")}));
+  EXPECT_EQ(sink.rows["t\"q"], std::vector<std::string>{Json(R"({"id":1,"select":"from"})")});
+  // Ties on the cursor are ordered by the quoted primary key and never split by a chunk.
+  EXPECT_EQ(sink.Brief("tébl", "Order ID"),
+            (std::vector<std::string>{"\"o1\"", "checkpoint 10", "\"o2\"", "\"o3\"",
+                                      "checkpoint 20", "\"o4\"", "checkpoint 30"}));
+  EXPECT_EQ(sink.rows["tébl"][0], Json(R"({"Order ID":"o1","up dated":10,"x.y":"a"})"));
+
+  db.Exec(R"(INSERT INTO "tébl" VALUES ('o5', 40, 'e'))");
+  CollectingSink next;
+  ASSERT_TRUE(SyncAll(spec, next, {{"tébl", "30"}}).ok());
+  EXPECT_EQ(next.Brief("tébl", "Order ID"), (std::vector<std::string>{"\"o5\"", "checkpoint 40"}));
+}
+
+TEST(SqliteSourceTest, InvalidUtf8NameIsATableErrorAndTheOtherTablesSync) {
+  TempDb db;
+  db.Exec(
+      "CREATE TABLE \"bad\xff\" (id INTEGER); INSERT INTO \"bad\xff\" VALUES (1);"
+      "CREATE TABLE cols (id INTEGER, \"c\xfe\" TEXT); INSERT INTO cols VALUES (1, 'x');"
+      "CREATE TABLE good (id INTEGER); INSERT INTO good VALUES (1), (2);");
+  auto src = NewSqliteSource();
+  ASSERT_TRUE(src->Configure({{"connection_string", db.path()}}).ok());
+  auto tables = src->Tables();
+  ASSERT_TRUE(tables.ok()) << tables.status().message();
+  std::vector<std::string> names;
+  for (const auto& t : *tables) names.push_back(t->name);
+  // Listed under a printable stand-in name, so that patterns can select or skip them.
+  EXPECT_EQ(names, (std::vector<std::string>{"bad\\xff", "cols", "good"}));
+  EXPECT_EQ(Describe(*(*tables)[1]), std::vector<std::string>{"id int64"});
+
+  CollectingSink sink;
+  Status st = SyncAll({{"connection_string", db.path()}}, sink);
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::sort(sink.errors.begin(), sink.errors.end());
+  EXPECT_EQ(sink.errors, (std::vector<std::string>{
+                             "bad\\xff: the table name is not valid UTF-8; rename the table in "
+                             "the database to sync it",
+                             "cols: column \"c\\xfe\": the name is not valid UTF-8; rename the "
+                             "column in the database",
+                         }));
+  EXPECT_EQ(sink.rows["good"].size(), 2u);
+  EXPECT_TRUE(sink.rows["bad\\xff"].empty());
+  EXPECT_TRUE(sink.rows["cols"].empty());
+}
+
+TEST(SqliteSourceTest, EmptyNamesAreTableErrors) {
+  TempDb db;
+  db.Exec(
+      "CREATE TABLE \"\" (id INTEGER); CREATE TABLE e (id INTEGER, \"\" TEXT);"
+      "CREATE TABLE good (id INTEGER); INSERT INTO good VALUES (1);");
+  CollectingSink sink;
+  Status st = SyncAll({{"connection_string", db.path()}}, sink);
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::sort(sink.errors.begin(), sink.errors.end());
+  EXPECT_EQ(sink.errors, (std::vector<std::string>{
+                             "\"\": the table name is empty; rename the table in the database to "
+                             "sync it",
+                             "e: column \"\": the name is empty; rename the column in the database",
+                         }));
+  EXPECT_EQ(sink.rows["good"].size(), 1u);
+}
+
+TEST(SqliteSourceTest, ColumnNamedLikeACqColumnIsReserved) {
+  TempDb db;
+  db.Exec(
+      "CREATE TABLE x (_cq_id TEXT, v INTEGER); INSERT INTO x VALUES ('a', 1);"
+      "CREATE TABLE y (id INTEGER, _cq_sync_time TEXT);"
+      "CREATE TABLE good (id INTEGER); INSERT INTO good VALUES (1);");
+  CollectingSink sink;
+  Status st = SyncAll({{"connection_string", db.path()}}, sink);
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::sort(sink.errors.begin(), sink.errors.end());
+  EXPECT_EQ(sink.errors, (std::vector<std::string>{
+                             "x: column _cq_id: the name _cq_id is reserved for the column Quarry "
+                             "adds to every table; rename the column in the database",
+                             "y: column _cq_sync_time: the name _cq_sync_time is reserved for the "
+                             "column Quarry adds to every table; rename the column in the database",
+                         }));
+  EXPECT_TRUE(sink.rows["x"].empty());
+  EXPECT_EQ(sink.rows["good"].size(), 1u);
 }
 
 }  // namespace

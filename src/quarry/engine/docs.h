@@ -15,7 +15,9 @@ namespace quarry::engine {
 // description), relations (nested tables), is_incremental and incremental_keys.
 std::string TablesJson(const std::vector<schema::TablePtr>& tree);
 
-// Markdown pages by file name: "README.md" (the list of tables) and "<table>.md" per table.
+// Markdown pages by file name: "README.md" (the list of tables) and "<table>.md" per table
+// ("/" and "%" in a table name written %2F and %25). Names are escaped where Markdown would read
+// them as markup, and links are percent-encoded: any table or column name shows as it is.
 std::map<std::string, std::string> TablesMarkdown(const std::vector<schema::TablePtr>& tree);
 
 }  // namespace quarry::engine

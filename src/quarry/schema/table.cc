@@ -5,6 +5,7 @@
 #include <set>
 
 #include "quarry/base/glob.h"
+#include "quarry/types/utf8.h"
 
 namespace quarry::schema {
 
@@ -44,24 +45,25 @@ types::SchemaPtr ArrowSchemaOf(const Table& t) {
 
 namespace {
 
-bool ValidName(std::string_view n) {
-  if (n.empty()) return false;
-  for (char c : n) {
-    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          (c >= 'A' && c <= 'Z'))) {
-      return false;
-    }
-  }
-  return true;
+// The length of the valid UTF-8 sequence at the start of `s`, or 0 when it does not start with
+// one.
+size_t Utf8SequenceLength(std::string_view s) {
+  const auto lead = static_cast<unsigned char>(s[0]);
+  const size_t n = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : 4;
+  return n <= s.size() && types::IsValidUtf8(s.substr(0, n)) ? n : 0;
 }
 
 Result<TablePtr> FinalizeWithParent(Table t, const std::string& parent) {
-  if (!ValidName(t.name)) return Status::Invalid(fmt::format("invalid table name \"{}\"", t.name));
+  if (auto problem = NameProblem(t.name); !problem.empty()) {
+    return Status::Invalid(
+        fmt::format("invalid table name \"{}\": {}", PrintableName(t.name), problem));
+  }
   t.parent = parent;
   std::set<std::string> names;
   for (const auto& c : t.columns) {
-    if (!ValidName(c.name)) {
-      return Status::Invalid(fmt::format("table {}: invalid column name \"{}\"", t.name, c.name));
+    if (auto problem = NameProblem(c.name); !problem.empty()) {
+      return Status::Invalid(fmt::format("table {}: invalid column name \"{}\": {}", t.name,
+                                         PrintableName(c.name), problem));
     }
     if (!c.type) return Status::Invalid(fmt::format("table {}: column {} has no type", t.name, c.name));
     if (!names.insert(c.name).second) {
@@ -81,6 +83,33 @@ Result<TablePtr> FinalizeWithParent(Table t, const std::string& parent) {
 }  // namespace
 
 Result<TablePtr> Finalize(Table table) { return FinalizeWithParent(std::move(table), ""); }
+
+std::string NameProblem(std::string_view name) {
+  if (name.empty()) return "empty";
+  if (!types::IsValidUtf8(name)) return "not valid UTF-8";
+  if (name.find('\0') != std::string_view::npos) return "holds a NUL character";
+  return "";
+}
+
+std::string PrintableName(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  while (!name.empty()) {
+    const size_t n = Utf8SequenceLength(name);
+    if (n == 0) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(name[0]));
+      name.remove_prefix(1);
+    } else {
+      out.append(name.substr(0, n));
+      name.remove_prefix(n);
+    }
+  }
+  return out;
+}
+
+bool IsCqColumn(std::string_view name) {
+  return name == kCqSourceName || name == kCqSyncTime || name == kCqId || name == kCqParentId;
+}
 
 TablePtr WithCqColumns(const Table& table, bool cq_id_only) {
   Table t = table;

@@ -61,9 +61,23 @@ struct Table {
 // The Arrow schema of a record of `table`, with CloudQuery's table and column metadata.
 types::SchemaPtr ArrowSchemaOf(const Table& table);
 
-// Sets parent links and arrow schemas through a tree built by a plugin; checks names
-// (unique, `^[a-z_][a-z0-9_]*$`-ish: non-empty), and that every column has a type.
+// Sets parent links and arrow schemas through a tree built by a plugin; checks that every name
+// is usable (see NameProblem) and column names unique per table, and that every column has a
+// type.
 Result<TablePtr> Finalize(Table table);
+
+// Why `name` cannot name a table or column — "empty", "not valid UTF-8" or "holds a NUL
+// character" — or "" when it can. Any other text can (spaces, quotes, capitals, any script):
+// destinations quote every name they use.
+std::string NameProblem(std::string_view name);
+
+// `name` with each byte that is not part of valid UTF-8 written as \xNN (and every other byte
+// kept): valid UTF-8 that says which name is meant, for messages and stand-in names.
+std::string PrintableName(std::string_view name);
+
+// Whether `name` is one of the four `_cq_*` column names above, which a source's own column
+// cannot have (WithCqColumns fills them).
+bool IsCqColumn(std::string_view name);
 
 // The table (and its children) with `_cq_source_name`, `_cq_sync_time`, `_cq_id` (uuid, not
 // null, unique) and `_cq_parent_id` prepended. `_cq_id` becomes the primary key when the table has

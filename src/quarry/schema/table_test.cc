@@ -94,5 +94,41 @@ TEST(TableTest, FinalizeRejectsDuplicateColumns) {
   EXPECT_EQ(r.status().message(), "table t: duplicate column a");
 }
 
+TEST(TableTest, FinalizeAcceptsAnyUtf8Name) {
+  Table t{"t q \"é\" Ü.x", "", "", {{"Customer Name", types::utf8()}, {"a\"b", types::int64()}}};
+  auto r = Finalize(t);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)->arrow_schema->field(1).name, "a\"b");
+}
+
+TEST(TableTest, FinalizeRejectsEmptyAndNonUtf8Names) {
+  Table t{"", "", "", {{"a", types::int64()}}};
+  EXPECT_EQ(Finalize(t).status().message(), "invalid table name \"\": empty");
+  t.name = "bad\xff\xc3";
+  EXPECT_EQ(Finalize(t).status().message(),
+            "invalid table name \"bad\\xff\\xc3\": not valid UTF-8");
+  t.name = "t";
+  t.columns = {{"c\xed\xa0\x80", types::int64()}};  // a surrogate
+  EXPECT_EQ(Finalize(t).status().message(),
+            "table t: invalid column name \"c\\xed\\xa0\\x80\": not valid UTF-8");
+  t.columns = {{std::string("a\0b", 3), types::int64()}};
+  EXPECT_EQ(Finalize(t).status().message().substr(0, 25), "table t: invalid column n");
+}
+
+TEST(TableTest, PrintableNameKeepsUtf8AndShowsOtherBytes) {
+  EXPECT_EQ(PrintableName("tébl \"q\""), "tébl \"q\"");
+  EXPECT_EQ(PrintableName("a\xff\xc3\xa9\xc3"), "a\\xffé\\xc3");
+  EXPECT_EQ(NameProblem("tébl"), "");
+  EXPECT_EQ(NameProblem("\xc0\xaf"), "not valid UTF-8");  // overlong
+}
+
+TEST(TableTest, CqColumnNamesAreKnown) {
+  for (const char* n : {"_cq_id", "_cq_parent_id", "_cq_source_name", "_cq_sync_time"}) {
+    EXPECT_TRUE(IsCqColumn(n)) << n;
+  }
+  EXPECT_FALSE(IsCqColumn("_cq_other"));
+  EXPECT_FALSE(IsCqColumn("cq_id"));
+}
+
 }  // namespace
 }  // namespace quarry::schema

@@ -36,8 +36,6 @@ int64_t Array::size_bytes() const {
   return n;
 }
 
-namespace {
-
 void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
   for (unsigned char c : s) {
@@ -57,6 +55,8 @@ void AppendJsonString(std::string_view s, std::string* out) {
   }
   out->push_back('"');
 }
+
+namespace {
 
 void AppendBase64(std::string_view s, std::string* out) {
   static constexpr char kAlphabet[] =

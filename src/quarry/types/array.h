@@ -79,5 +79,7 @@ class Array {
 // RFC 3339 strings, uuids as canonical text, json values inlined, binary as base64).
 std::string ValueToJson(const Array& array, int64_t i);
 void AppendValueJson(const Array& array, int64_t i, std::string* out);
+// `s` as a JSON string: quoted, with `"`, `\` and control characters escaped.
+void AppendJsonString(std::string_view s, std::string* out);
 
 }  // namespace quarry::types

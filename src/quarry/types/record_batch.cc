@@ -41,7 +41,8 @@ std::string RecordBatch::RowToJson(int64_t i) const {
   std::string out = "{";
   for (size_t c = 0; c < columns_.size(); ++c) {
     if (c > 0) out += ",";
-    out += "\"" + schema_->fields()[c].name + "\":";
+    AppendJsonString(schema_->fields()[c].name, &out);
+    out += ":";
     AppendValueJson(*columns_[c], i, &out);
   }
   out += "}";

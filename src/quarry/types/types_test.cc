@@ -33,6 +33,14 @@ TEST(TypesTest, EveryTypeRoundTripsThroughJson) {
   }
 }
 
+TEST(TypesTest, RowToJsonEscapesColumnNames) {
+  auto schema = std::make_shared<const Schema>(
+      std::vector<Field>{{"a\"b\\c", int64()}, {"Customer Name", utf8()}});
+  auto batch = BatchFromJson(schema, R"([{"a\"b\\c":1,"Customer Name":"x"}])");
+  ASSERT_TRUE(batch.ok()) << batch.status().message();
+  EXPECT_EQ((*batch)->RowToJson(0), R"({"a\"b\\c":1,"Customer Name":"x"})");
+}
+
 TEST(TypesTest, ArraysUseArrowLayout) {
   ArrayBuilder b(utf8());
   b.AppendBytes("ab");
