@@ -25,6 +25,12 @@
 #                       test` behind a unix socket, records as Arrow IPC over gRPC), next to the
 #                       same sync in-process; target ratio >= 0.7 (default 1000000; empty: skip);
 #                       plus, for information, the sqlite destination as a local plugin
+#        BENCH_WIDE     wide rows and huge values, for peak memory: "MIB:ROWS[,MIB:ROWS…]" per
+#                       shape, each ROWS and 10×ROWS rows of MIB-MiB text values read by the
+#                       sqlite source into sqlite (and PostgreSQL), with the default batch limits
+#                       and with batch_size 10 + batch_size_bytes 1MiB (default "1:100 8:12";
+#                       empty: skip). Target: peak RSS flat (within 10% + 16 MiB) as rows grow
+#                       10×, and under 400 MiB.
 #        BENCH_RUNS     runs per measurement (default 3; the median is reported)
 # Targets: ratio >= 0.8; SQLite peak RSS < 200 MiB, PostgreSQL < 256 MiB; flat as rows grow.
 set -euo pipefail
@@ -37,6 +43,7 @@ plan=${BENCH_PLAN-"1000000:overwrite-delete-stale,append 10000000:append"}
 pg_plan=${BENCH_PG_PLAN-"1000000:append,overwrite-delete-stale 5000000:append"}
 pgpg=${BENCH_PGPG-"6000000:22"}
 grpc_rows=${BENCH_GRPC-1000000}
+wide=${BENCH_WIDE-"1:100 8:12"}
 runs=${BENCH_RUNS:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/quarry-bench.XXXXXX")
 pg_dir=""
@@ -299,6 +306,66 @@ YAML
 ' "${q_rss[@]}" | median) >= 256 )); then echo "           MISS: peak RSS >= 256 MiB"; status=1; fi
 }
 [[ -n "$pgpg" ]] && pgpg_run "$pgpg"
+
+# Wide rows and huge values: peak RSS must stay flat when the table grows 10× — memory is bounded
+# by the batch limits (rows and bytes) and the channel depth, never by row size × rows.
+wide_config() {  # wide_config DEST_KIND BATCH_EXTRA
+  cat <<YAML
+kind: source
+spec:
+  name: wide
+  path: sqlite
+  tables: [w]
+  destinations: [dest]
+  spec:
+    connection_string: "$work/wide_src.db"
+---
+kind: destination
+spec:
+  name: dest
+  path: $1
+  write_mode: append
+  spec:
+    connection_string: "$([[ $1 == sqlite ]] && echo "$work/wide_dst.db" || echo "$PG_DSN")"
+$2
+YAML
+}
+wide_run() {  # wide_run MIB ROWS
+  local mib=$1 rows=$2 n kind limits label
+  printf '%-10s %-9s %-23s %14s %10s %10s\n' dest rows "value size / limits" "peak RSS" "(10×rows)" verdict
+  for kind in sqlite postgresql; do
+    [[ $kind == postgresql && -z "${PG_DSN:-}" ]] && continue
+    for limits in default small; do
+      local extra="" rss=()
+      [[ $limits == small ]] && extra=$'    batch_size: 10\n    batch_size_bytes: 1MiB'
+      for n in "$rows" "$((rows * 10))"; do
+        rm -f "$work"/wide_src.db*
+        sqlite3 "$work/wide_src.db" "create table w (id integer primary key, v text);
+          with recursive k(i) as (select 1 union all select i + 1 from k where i < $n)
+          insert into w select i, printf('%.*c', $((mib * 1048576)), char(65 + i % 26)) from k"
+        wide_config "$kind" "$extra" >"$work/wide.yml"
+        local r one=()
+        for ((r = 0; r < runs; r++)); do
+          rm -f "$work"/wide_dst.db*
+          [[ $kind == postgresql ]] && psql "$PG_DSN" -qAtc "drop table if exists w" >/dev/null
+          measure "$quarry" sync --no-progress "$work/wide.yml"
+          one+=("$((RSS_KB / 1024))")
+        done
+        rss+=("$(med "${one[@]}")")
+        echo "           $kind ${mib} MiB × $n rows, $limits limits: peak RSS MiB per run ${one[*]}"
+      done
+      label="${mib} MiB values, $limits"
+      local verdict=flat
+      if (( rss[1] > rss[0] + rss[0] / 10 + 16 )) || (( rss[1] >= 400 )); then
+        verdict=MISS; status=1
+      fi
+      printf '%-10s %-9s %-23s %10s MiB %6s MiB %10s\n' "$kind" "$rows" "$label" "${rss[0]}" \
+        "${rss[1]}" "$verdict"
+    done
+  done
+  rm -f "$work"/wide_src.db* "$work"/wide_dst.db*
+}
+for shape in $wide; do wide_run "${shape%%:*}" "${shape#*:}"; done
 
 # Memory must not grow with the table: compare each mode's largest run with its smallest.
 for key in "${!rss_by[@]}"; do

@@ -1,5 +1,7 @@
 // Channel<T>: a bounded multi-producer, multi-consumer FIFO. It is the back-pressure between
-// pipeline stages: Push blocks while the channel is full.
+// pipeline stages: Push blocks while the channel is full — by count of items, and optionally by
+// their weight (e.g. bytes), so that large items cannot multiply the memory a channel holds. An
+// item heavier than the whole budget still passes alone, into an empty channel.
 //
 // Thread-safe. Close() wakes every waiter; after Close, Push fails and Pop drains what is left,
 // then reports closed.
@@ -8,7 +10,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 
@@ -19,17 +23,24 @@ enum class PopResult { kItem, kTimeout, kClosed };
 template <typename T>
 class Channel {
  public:
-  // REQUIRES: capacity > 0
-  explicit Channel(size_t capacity) : capacity_(capacity) {}
+  using Weigh = std::function<int64_t(const T&)>;
+  // REQUIRES: capacity > 0. `max_weight` > 0 bounds the sum of `weigh` over the items held.
+  explicit Channel(size_t capacity, int64_t max_weight = 0, Weigh weigh = nullptr)
+      : capacity_(capacity), max_weight_(max_weight), weigh_(std::move(weigh)) {}
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
   // Blocks while full. Returns false when the channel was closed (the item is dropped).
   bool Push(T item) {
+    const int64_t w = max_weight_ > 0 && weigh_ ? weigh_(item) : 0;
     std::unique_lock lock(mu_);
-    not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+    not_full_.wait(lock, [&] {
+      return closed_ || (items_.size() < capacity_ &&
+                         (items_.empty() || weight_ + w <= max_weight_ || max_weight_ <= 0));
+    });
     if (closed_) return false;
-    items_.push_back(std::move(item));
+    items_.push_back({std::move(item), w});
+    weight_ += w;
     not_empty_.notify_one();
     return true;
   }
@@ -68,17 +79,21 @@ class Channel {
  private:
   std::optional<T> TakeLocked() {
     if (items_.empty()) return std::nullopt;
-    T item = std::move(items_.front());
+    T item = std::move(items_.front().first);
+    weight_ -= items_.front().second;
     items_.pop_front();
-    not_full_.notify_one();
+    not_full_.notify_all();  // a lighter item may now fit where a heavier one waits
     return item;
   }
 
   const size_t capacity_;
+  const int64_t max_weight_;
+  const Weigh weigh_;
   mutable std::mutex mu_;
   std::condition_variable not_empty_;
   std::condition_variable not_full_;
-  std::deque<T> items_;
+  std::deque<std::pair<T, int64_t>> items_;
+  int64_t weight_ = 0;
   bool closed_ = false;
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 namespace quarry {
@@ -50,6 +51,29 @@ TEST(ChannelTest, PopUntilTimesOutOnAnEmptyChannel) {
   EXPECT_EQ(ch.PopUntil(std::chrono::steady_clock::now(), &out), PopResult::kTimeout);
   ch.Close();
   EXPECT_EQ(ch.PopUntil(std::chrono::steady_clock::now(), &out), PopResult::kClosed);
+}
+
+TEST(ChannelTest, WeightBoundBlocksHeavyItemsButLetsOneThroughAlone) {
+  // Items weigh their value; the budget is 10, the count bound 100.
+  Channel<int> ch(100, 10, [](const int& v) -> int64_t { return v; });
+  ASSERT_TRUE(ch.Push(4));
+  ASSERT_TRUE(ch.Push(6));  // 10: full by weight
+  std::atomic<bool> pushed{false};
+  std::jthread producer([&] {
+    EXPECT_TRUE(ch.Push(1));
+    pushed = true;
+  });
+  // The producer cannot get in until something leaves; then it does.
+  EXPECT_FALSE(pushed.load());
+  EXPECT_EQ(*ch.Pop(), 4);
+  producer.join();
+  EXPECT_TRUE(pushed.load());
+  EXPECT_EQ(*ch.Pop(), 6);
+  EXPECT_EQ(*ch.Pop(), 1);
+  // Heavier than the whole budget: it passes, alone.
+  ASSERT_TRUE(ch.Push(50));
+  EXPECT_EQ(ch.size(), 1u);
+  EXPECT_EQ(*ch.Pop(), 50);
 }
 
 }  // namespace

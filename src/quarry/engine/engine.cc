@@ -237,8 +237,18 @@ class FanOutSink : public plugin::MessageSink {
   int64_t checkpoint_id_ = 0;
 };
 
-// Messages in flight per destination channel: back-pressure with bounded memory.
+// Messages in flight per destination channel, and the bytes of their rows: back-pressure with
+// memory bounded whatever the row size.
 constexpr size_t kChannelCapacity = 16;
+constexpr int64_t kChannelBytes = 16 << 20;
+
+std::unique_ptr<Channel<message::Message>> NewChannel() {
+  return std::make_unique<Channel<message::Message>>(
+      kChannelCapacity, kChannelBytes, [](const message::Message& m) -> int64_t {
+        const auto* ins = std::get_if<message::Insert>(&m);
+        return ins != nullptr ? ins->batch->size_bytes() : 0;
+      });
+}
 
 struct PairRun {
   const config::DestinationSpec* spec = nullptr;
@@ -513,7 +523,7 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
       std::vector<Channel<message::Message>*> outs;
       for (size_t i = 0; i < pairs.size(); ++i) {
         PairRun& p = pairs[i];
-        p.channel = std::make_unique<Channel<message::Message>>(kChannelCapacity);
+        p.channel = NewChannel();
         writer::WriterOptions wo;
         wo.batch = p.plugin->batch_options();
         wo.pk_mode = p.spec->pk_mode;
@@ -533,7 +543,7 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
       }
       // A backend that holds none of this source's data gets only the checkpoints.
       if (backend.state_table && backend_index < 0) {
-        backend.channel = std::make_unique<Channel<message::Message>>(kChannelCapacity);
+        backend.channel = NewChannel();
         writer::WriterOptions wo;
         wo.batch = backend.plugin->batch_options();
         wo.checkpoints = state::BackendPolicy(coord, -1, backend.state_table, s.name);
