@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plugins/common/pg_connection.h"
 #include "plugins/common/sql_text.h"
 #include "quarry/base/time.h"
 #include "quarry/schema/diff.h"
@@ -522,11 +523,6 @@ struct ResultDeleter {
 };
 using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
 
-struct ConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-using PgConn = std::unique_ptr<PGconn, ConnDeleter>;
-
 // "a\n\tb\n" -> "a b"
 std::string OneLine(std::string_view s) {
   std::string out;
@@ -542,11 +538,11 @@ std::string OneLine(std::string_view s) {
 }
 
 // The message of a failed result ("primary (detail)") and whether the data was at fault.
-std::string ResultMessage(PGconn* conn, const PGresult* res, StatusCode* code) {
+std::string ResultMessage(const pg::Connection* conn, const PGresult* res, StatusCode* code) {
   const char* primary = res != nullptr ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   if (primary == nullptr) {
     *code = StatusCode::kIOError;
-    return OneLine(conn != nullptr ? PQerrorMessage(conn) : "out of memory");
+    return conn != nullptr ? conn->ErrorMessage() : "not connected";
   }
   const char* sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
   // Class 22 (data exception) and 23 (integrity constraint violation): the user's data does
@@ -561,11 +557,17 @@ std::string ResultMessage(PGconn* conn, const PGresult* res, StatusCode* code) {
   return msg;
 }
 
-// libpq connection parameters: the user's string (DSN or URI) expanded, with our defaults.
-PGconn* Connect(const std::string& conninfo) {
-  const char* keys[] = {"dbname", "fallback_application_name", "client_encoding", nullptr};
-  const char* values[] = {conninfo.c_str(), "quarry", "UTF8", nullptr};
-  return PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+// A connection with the user's string (DSN or URI) expanded, our defaults and timeouts. Errors
+// read "postgresql: <what>: …".
+Result<std::unique_ptr<pg::Connection>> Connect(const std::string& conninfo,
+                                                const pg::Timeouts& timeouts,
+                                                std::string_view what) {
+  auto conn = pg::Connection::Open(
+      conninfo, timeouts, {{"fallback_application_name", "quarry"}, {"client_encoding", "UTF8"}});
+  if (!conn.ok()) {
+    return Status::IOError(fmt::format("postgresql: {}{}", what, conn.status().message()));
+  }
+  return conn;
 }
 
 // What Write needs for one table, rebuilt when the table's columns change.
@@ -591,10 +593,10 @@ struct TableInfo {
 // dying, which closes the socket) releases the lock.
 class AdvisoryLock final : public plugin::SyncLock {
  public:
-  explicit AdvisoryLock(PgConn conn) : conn_(std::move(conn)) {}
+  explicit AdvisoryLock(std::unique_ptr<pg::Connection> conn) : conn_(std::move(conn)) {}
 
  private:
-  PgConn conn_;
+  std::unique_ptr<pg::Connection> conn_;
 };
 
 class PostgresqlDestination final : public plugin::DestinationPlugin {
@@ -656,13 +658,14 @@ class PostgresqlDestination final : public plugin::DestinationPlugin {
   bool copy_unique_violation_ = false;
 
   std::string conninfo_;
+  pg::Timeouts timeouts_;
   std::string schema_ = "public";
   plugin::BatchOptions batch_;
   WriteMode write_mode_ = WriteMode::kOverwriteDeleteStale;
   MigrateMode migrate_mode_ = MigrateMode::kSafe;
   PkMode pk_mode_ = PkMode::kDefault;
   Logger* logger_ = nullptr;
-  PGconn* conn_ = nullptr;
+  std::unique_ptr<pg::Connection> conn_;
   int64_t stage_counter_ = 0;
   bool in_transaction_ = false;  // between BeginTransaction and Commit/RollbackTransaction
   CopyBuffer buffer_;
@@ -674,6 +677,7 @@ Status PostgresqlDestination::Configure(const nlohmann::json& spec) {
   conninfo_ = reader.String("connection_string", "");
   schema_ = reader.String("schema", "public");
   batch_ = plugin::ReadBatchOptions(reader, plugin::BatchOptions{10'000, 100'000'000, 60'000'000});
+  timeouts_ = pg::ReadTimeouts(reader);
   QUARRY_RETURN_NOT_OK(reader.Finish());
   if (conninfo_.empty()) {
     return Status::Invalid(
@@ -689,7 +693,7 @@ Status PostgresqlDestination::Configure(const nlohmann::json& spec) {
 
 Status PostgresqlDestination::Error(std::string_view what, const PGresult* res) const {
   StatusCode code;
-  std::string msg = ResultMessage(conn_, res, &code);
+  std::string msg = ResultMessage(conn_.get(), res, &code);
   return Status(code, fmt::format("postgresql: {}: {}", what, msg));
 }
 
@@ -699,7 +703,7 @@ Status PostgresqlDestination::CheckOpen() const {
 }
 
 Status PostgresqlDestination::Exec(const std::string& sql, std::string_view what) {
-  PgResult res(PQexec(conn_, sql.c_str()));
+  PgResult res(conn_->Exec(sql));
   const ExecStatusType st = PQresultStatus(res.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Error(what, res.get());
   return Status::OK();
@@ -714,8 +718,8 @@ Result<PgResult> PostgresqlDestination::Query(const std::string& sql,
     values.push_back(p ? p->c_str() : nullptr);
     lengths.push_back(p ? static_cast<int>(p->size()) : 0);
   }
-  PgResult res(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
-                            values.data(), lengths.data(), nullptr, 0));
+  PgResult res(conn_->ExecParams(sql, static_cast<int>(params.size()), values.data(),
+                                 lengths.data(), nullptr, 0));
   const ExecStatusType st = PQresultStatus(res.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Error(what, res.get());
   return res;
@@ -723,8 +727,8 @@ Result<PgResult> PostgresqlDestination::Query(const std::string& sql,
 
 void PostgresqlDestination::Rollback() {
   if (conn_ == nullptr) return;
-  const PGTransactionStatusType ts = PQtransactionStatus(conn_);
-  if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) PQclear(PQexec(conn_, "ROLLBACK"));
+  const PGTransactionStatusType ts = PQtransactionStatus(conn_->get());
+  if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) PQclear(conn_->Exec("ROLLBACK"));
 }
 
 Status PostgresqlDestination::Init(const plugin::PluginContext& ctx,
@@ -735,27 +739,14 @@ Status PostgresqlDestination::Init(const plugin::PluginContext& ctx,
   write_mode_ = dest.write_mode;
   migrate_mode_ = dest.migrate_mode;
   pk_mode_ = dest.pk_mode;
-  conn_ = Connect(conninfo_);
-  if (conn_ == nullptr) return Status::IOError("postgresql: connect: out of memory");
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    Status st = Error("connect");
-    PQfinish(conn_);
-    conn_ = nullptr;
-    return st;
-  }
-  // Notices ("table … does not exist, skipping", …) are of no use to a user of a sync.
-  PQsetNoticeProcessor(
-      conn_, [](void*, const char*) {}, nullptr);
+  QUARRY_ASSIGN_OR_RETURN(conn_, Connect(conninfo_, timeouts_, ""));
   return Status::OK();
 }
 
 Status PostgresqlDestination::Close() {
   in_transaction_ = false;  // closing the connection rolls it back
   infos_.clear();
-  if (conn_ != nullptr) {
-    PQfinish(conn_);
-    conn_ = nullptr;
-  }
+  conn_.reset();
   return Status::OK();
 }
 
@@ -1089,9 +1080,8 @@ Status PostgresqlDestination::CopyIn(TableInfo& info,
                                      const std::string& target, std::string_view relname) {
   const std::string what = fmt::format("table {}: copy", info.name);
   {
-    PgResult res(PQexec(
-        conn_,
-        fmt::format("COPY {} ({}) FROM STDIN (FORMAT binary)", target, info.columns).c_str()));
+    PgResult res(
+        conn_->Exec(fmt::format("COPY {} ({}) FROM STDIN (FORMAT binary)", target, info.columns)));
     if (PQresultStatus(res.get()) != PGRES_COPY_IN) return Error(what, res.get());
   }
   CopyBuffer& b = buffer_;
@@ -1133,7 +1123,7 @@ Status PostgresqlDestination::CopyIn(TableInfo& info,
         }
       }
       if (b.size() >= kCopyChunk) {
-        sent = PQputCopyData(conn_, b.data(), static_cast<int>(b.size())) == 1;
+        sent = conn_->PutCopyData(b.data(), static_cast<int>(b.size())) == 1;
         b.Clear();
       }
     }
@@ -1141,13 +1131,13 @@ Status PostgresqlDestination::CopyIn(TableInfo& info,
   }
   if (sent && bad_value.ok()) {
     Put16(b.Grow(2), 0xFFFF);  // trailer
-    sent = PQputCopyData(conn_, b.data(), static_cast<int>(b.size())) == 1;
+    sent = conn_->PutCopyData(b.data(), static_cast<int>(b.size())) == 1;
   }
   b.Clear();
   // Ending with an error message makes the server abandon the COPY.
-  const int end = PQputCopyEnd(conn_, bad_value.ok() ? nullptr : "quarry: invalid value");
+  const int end = conn_->PutCopyEnd(bad_value.ok() ? nullptr : "quarry: invalid value");
   Status st;
-  PgResult res(PQgetResult(conn_));
+  PgResult res(conn_->GetResult());
   if (end != 1 && res == nullptr) {
     st = Error(what);
   } else if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
@@ -1156,7 +1146,7 @@ Status PostgresqlDestination::CopyIn(TableInfo& info,
     st = CopyError(info, res.get(), relname);
   }
   // Drain: the COPY's results end with a null.
-  for (PGresult* r; (r = PQgetResult(conn_)) != nullptr;) PQclear(r);
+  for (PGresult* r; (r = conn_->GetResult()) != nullptr;) PQclear(r);
   if (!bad_value.ok()) return bad_value;
   return st;
 }
@@ -1186,7 +1176,7 @@ Status PostgresqlDestination::CopyError(const TableInfo& info, const PGresult* r
   if (r.ec != std::errc() || line < 1) return err;
   std::string_view rest(r.ptr, static_cast<size_t>(ctx.data() + ctx.size() - r.ptr));
   StatusCode code;
-  const std::string msg = ResultMessage(conn_, res, &code);
+  const std::string msg = ResultMessage(conn_.get(), res, &code);
   if (rest.starts_with(", column ")) {
     rest.remove_prefix(9);
     return Status(code,
@@ -1376,7 +1366,7 @@ Status PostgresqlDestination::Read(const schema::Table& table,
     int64_t row = 0;
     const std::string fetch = fmt::format("FETCH FORWARD {} FROM quarry_read", kReadRows);
     while (true) {
-      PgResult res(PQexec(conn_, fetch.c_str()));
+      PgResult res(conn_->Exec(fetch));
       if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) return Error(what, res.get());
       const int n = PQntuples(res.get());
       if (n == 0) break;
@@ -1410,34 +1400,30 @@ Result<std::unique_ptr<plugin::SyncLock>> PostgresqlDestination::TryLock(std::st
   QUARRY_RETURN_NOT_OK(CheckOpen());
   // A connection of its own: the lock lives exactly as long as the SyncLock, whatever happens to
   // this destination's connection.
-  PgConn conn(Connect(conninfo_));
+  QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> conn,
+                          Connect(conninfo_, timeouts_, "lock: "));
   auto fail = [&](std::string_view what, const PGresult* res) {
     StatusCode code;
     const std::string msg = ResultMessage(conn.get(), res, &code);
     return Status(StatusCode::kIOError, fmt::format("postgresql: {}: {}", what, msg));
   };
-  if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK)
-    return fail("lock: connect", nullptr);
-  PQsetNoticeProcessor(
-      conn.get(), [](void*, const char*) {}, nullptr);
   const std::string key(name);
   const char* values[] = {key.c_str()};
-  PgResult res(PQexecParams(conn.get(), "SELECT pg_try_advisory_lock(" QUARRY_PG_LOCK_KEY_SQL ")",
-                            1, nullptr, values, nullptr, nullptr, 0));
+  PgResult res(conn->ExecParams("SELECT pg_try_advisory_lock(" QUARRY_PG_LOCK_KEY_SQL ")", 1,
+                                values, nullptr, nullptr, 0));
   if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) return fail("lock", res.get());
   if (PQgetvalue(res.get(), 0, 0)[0] == 't') {
     return std::unique_ptr<plugin::SyncLock>(std::make_unique<AdvisoryLock>(std::move(conn)));
   }
   // Who holds it: pg_locks splits the bigint key into classid (high half) and objid.
-  PgResult who(PQexecParams(
-      conn.get(),
+  PgResult who(conn->ExecParams(
       "SELECT l.pid, COALESCE(a.application_name, ''), COALESCE(host(a.client_addr), 'local') "
       "FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
       "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
       "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
       "current_database()) "
       "AND ((l.classid::bigint << 32) | l.objid::bigint) = " QUARRY_PG_LOCK_KEY_SQL " LIMIT 1",
-      1, nullptr, values, nullptr, nullptr, 0));
+      1, values, nullptr, nullptr, 0));
   std::string holder = "another session";
   if (PQresultStatus(who.get()) == PGRES_TUPLES_OK && PQntuples(who.get()) > 0) {
     holder = fmt::format("server process {} (application \"{}\", client {})",

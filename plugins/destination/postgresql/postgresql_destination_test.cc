@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "plugins/common/pg_test_proxy.h"
 #include "plugins/destination/postgresql/pg_test_server.h"
 #include "quarry/types/json.h"
 
@@ -117,7 +119,7 @@ TEST(PostgresqlDestinationTest, ConfigureRequiresConnectionStringAndReadsOptions
   EXPECT_EQ(d->Configure(json{{"connection_string", ""}}).message(), required);
   EXPECT_EQ(d->Configure(json{{"connection_string", "x"}, {"batch_sise", 5}}).message(),
             "spec.batch_sise: unknown option (known options: batch_size, batch_size_bytes, "
-            "batch_timeout, connection_string, schema)");
+            "batch_timeout, connect_timeout, connection_string, schema, stall_timeout)");
   ASSERT_OK(d->Configure(json{{"connection_string", "dbname=x"}}));
   EXPECT_EQ(d->batch_options().batch_size, 10'000);
   EXPECT_EQ(d->batch_options().batch_size_bytes, 100'000'000);
@@ -973,6 +975,67 @@ TEST(PostgresqlDestinationTest, ConnectionLossFailsTheWriteClearly) {
   Status st = d->Write(*t, {Batch(t, R"([{"id":1}])")});
   EXPECT_EQ(st.code(), StatusCode::kIOError);
   EXPECT_TRUE(st.message().starts_with("postgresql: table t: begin: ")) << st.message();
+}
+
+TEST(PostgresqlDestinationTest, ConfigureReadsTimeouts) {
+  auto d = NewPostgresqlDestination();
+  ASSERT_OK(d->Configure(
+      json{{"connection_string", "dbname=x"}, {"connect_timeout", "2s"}, {"stall_timeout", 0}}));
+  EXPECT_TRUE(d->Configure(json{{"connection_string", "dbname=x"}, {"stall_timeout", "never"}})
+                  .message()
+                  .starts_with("spec.stall_timeout: "));
+  EXPECT_TRUE(d->Configure(json{{"connection_string", "dbname=x"}, {"connect_timeout", -1}})
+                  .message()
+                  .starts_with("spec.connect_timeout: "));
+}
+
+// A server that stops answering (as one sent SIGSTOP: the kernel still takes the bytes) fails
+// the write after stall_timeout, says so, and loses nothing committed; a new connection (the
+// sync lock's) gives up after connect_timeout. Nothing waits on the dead connection afterwards.
+TEST(PostgresqlDestinationTest, StalledServerFailsTheWriteAfterTheStallTimeout) {
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  const std::string s = FreshSchema();
+  pgtest::FreezableProxy proxy(pgtest::PgTestServer::Dsn());
+  auto d = NewPostgresqlDestination();
+  ASSERT_OK(d->Configure(json{{"connection_string", proxy.Dsn()},
+                              {"schema", s},
+                              {"connect_timeout", "2s"},
+                              {"stall_timeout", "1s"}}));
+  ASSERT_OK(d->Init(plugin::PluginContext{}, config::DestinationSpec{}));
+  auto t = MakeTable("t", {Col("id", types::int64(), true)});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id":1}])")}));
+  proxy.Freeze();
+  auto start = Clock::now();
+  Status st = d->Write(*t, {Batch(t, R"([{"id":2}])")});
+  double took = seconds_since(start);
+  EXPECT_EQ(st.code(), StatusCode::kIOError);
+  EXPECT_EQ(st.message(),
+            "postgresql: table t: begin: no answer from the PostgreSQL server for 1s "
+            "(stall_timeout); is it overloaded or stopped?");
+  EXPECT_GE(took, 0.9);
+  EXPECT_LT(took, 4);
+  start = Clock::now();
+  auto lock = d->TryLock("sync src " + s);
+  took = seconds_since(start);
+  ASSERT_FALSE(lock.ok());
+  EXPECT_TRUE(lock.status().message().starts_with(
+      "postgresql: lock: connect: connection to server at \"127.0.0.1\""))
+      << lock.status().message();
+  EXPECT_TRUE(lock.status().message().ends_with(
+      "no answer within 2s (connect_timeout); is the server overloaded or stopped?"))
+      << lock.status().message();
+  EXPECT_GE(took, 1.5);
+  EXPECT_LT(took, 6);
+  start = Clock::now();
+  EXPECT_EQ(d->Write(*t, {Batch(t, R"([{"id":3}])")}).message(), st.message());
+  ASSERT_OK(d->Close());
+  EXPECT_LT(seconds_since(start), 0.5);
+  proxy.Thaw();
+  EXPECT_EQ(Pg(fmt::format("SELECT string_agg(id::text, ',') FROM {}.t", s)), "1");
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "plugins/common/pg_connection.h"
 #include "plugins/common/sql_text.h"
 #include "quarry/plugin/spec_reader.h"
 #include "quarry/scheduler/scheduler.h"
@@ -24,9 +25,9 @@
 namespace quarry::plugins {
 namespace {
 
-using sql::Quote;
-using sql::Literal;
 using sql::Join;
+using sql::Literal;
+using sql::Quote;
 
 using scheduler::ResolveContext;
 using scheduler::RowWriter;
@@ -44,12 +45,10 @@ struct Options {
   std::vector<std::string> schemas;  // empty: every non-system schema
   int64_t chunk_size = 10'000;
   int64_t concurrency = 4;
+  pg::Timeouts timeouts;
 };
 
-struct ConnCloser {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-using Conn = std::unique_ptr<PGconn, ConnCloser>;
+using Conn = std::unique_ptr<pg::Connection>;
 
 struct ResultClearer {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -57,29 +56,28 @@ struct ResultClearer {
 using PgResult = std::unique_ptr<PGresult, ResultClearer>;
 
 // The one place libpq errors become a Status: "postgresql source: <what>: <message>".
-Status PgError(PGconn* conn, std::string_view what) {
-  std::string msg = conn != nullptr ? PQerrorMessage(conn) : "out of memory";
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  return Status::IOError(fmt::format("postgresql source: {}: {}", what, msg));
+Status PgError(const pg::Connection* conn, std::string_view what) {
+  return Status::IOError(fmt::format("postgresql source: {}: {}", what, conn->ErrorMessage()));
 }
 
 // A connection whose session settings make text forms predictable: UTC timestamps, ISO dates,
 // UTF-8, shortest-exact floats, backslashes literal in '…'.
-Result<Conn> Connect(const std::string& conninfo) {
-  Conn conn(PQconnectdb(conninfo.c_str()));
-  if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
-    return PgError(conn.get(), "connect");
+Result<Conn> Connect(const Options& o) {
+  auto opened = pg::Connection::Open(o.conninfo, o.timeouts);
+  if (!opened.ok()) {
+    return Status::IOError(fmt::format("postgresql source: {}", opened.status().message()));
   }
-  PgResult r(PQexec(conn.get(),
-                    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "
-                    "SET client_encoding = 'UTF8'; SET extra_float_digits = 1; "
-                    "SET standard_conforming_strings = on"));
+  Conn conn = opened.MoveValue();
+  PgResult r(
+      conn->Exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "
+                 "SET client_encoding = 'UTF8'; SET extra_float_digits = 1; "
+                 "SET standard_conforming_strings = on"));
   if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return PgError(conn.get(), "connect");
   return conn;
 }
 
-Status Exec(PGconn* conn, const std::string& sql, std::string_view what) {
-  PgResult r(PQexec(conn, sql.c_str()));
+Status Exec(pg::Connection* conn, const std::string& sql, std::string_view what) {
+  PgResult r(conn->Exec(sql));
   const auto st = PQresultStatus(r.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return PgError(conn, what);
   return Status::OK();
@@ -226,7 +224,8 @@ std::string SyncProblem(const TableInfo& t) {
 
 // Tables, partitioned tables (not their partitions), views, materialized views and foreign
 // tables of the non-system schemas (or of `schemas`), sorted by schema and name.
-Result<std::vector<TableInfo>> Discover(PGconn* conn, const std::vector<std::string>& schemas) {
+Result<std::vector<TableInfo>> Discover(pg::Connection* conn,
+                                        const std::vector<std::string>& schemas) {
   std::string filter = "n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'";
   if (!schemas.empty()) {
     std::vector<std::string> lits;
@@ -247,7 +246,7 @@ Result<std::vector<TableInfo>> Discover(PGconn* conn, const std::vector<std::str
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition AND {}
     ORDER BY n.nspname, c.relname, a.attnum)",
                                       filter);
-  PgResult r(PQexec(conn, sql.c_str()));
+  PgResult r(conn->Exec(sql));
   if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return PgError(conn, "read catalog");
   std::vector<TableInfo> out;
   for (int row = 0; row < PQntuples(r.get()); ++row) {
@@ -448,7 +447,7 @@ class TableReader {
       columns_.push_back(&*ci);
       mappings_.push_back(ci->mapping());
     }
-    QUARRY_ASSIGN_OR_RETURN(conn_, Connect(o_.conninfo));
+    QUARRY_ASSIGN_OR_RETURN(conn_, Connect(o_));
     if (cursor_column_ == nullptr) {
       QUARRY_RETURN_NOT_OK(Begin());
       QUARRY_RETURN_NOT_OK(
@@ -493,8 +492,8 @@ class TableReader {
     if (saved != nullptr) {
       // A saved value the column's type cannot read is the user's to fix; say so plainly.
       const char* values[] = {saved->c_str()};
-      PgResult r(PQexecParams(conn_.get(), ("SELECT $1::" + col.pg_type).c_str(), 1, nullptr,
-                              values, nullptr, nullptr, 0));
+      PgResult r(conn_->ExecParams("SELECT $1::" + col.pg_type, 1, values, nullptr, nullptr, 0));
+      if (r == nullptr) return PgError(conn_.get(), What("check saved cursor"));
       if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
         return Status::Invalid(fmt::format(
             "table {}: saved cursor \"{}\" is not a valid {} for column {} (reset the state of "
@@ -521,7 +520,7 @@ class TableReader {
           "LIMIT 1",
           fmt::arg("c", c), fmt::arg("rel", info_.Qualified()), fmt::arg("cond", cond),
           fmt::arg("skip", o_.chunk_size - 1));
-      PgResult bound(PQexec(conn_.get(), bound_sql.c_str()));
+      PgResult bound(conn_->Exec(bound_sql));
       if (PQresultStatus(bound.get()) != PGRES_TUPLES_OK) {
         return PgError(conn_.get(), What("find chunk"));
       }
@@ -545,7 +544,7 @@ class TableReader {
   Result<int64_t> Copy(const std::string& select, RowWriter& out) {
     const std::string sql = "COPY (" + select + ") TO STDOUT (FORMAT binary)";
     {
-      PgResult r(PQexec(conn_.get(), sql.c_str()));
+      PgResult r(conn_->Exec(sql));
       if (PQresultStatus(r.get()) != PGRES_COPY_OUT) return PgError(conn_.get(), What("copy"));
     }
     pending_.clear();
@@ -554,7 +553,7 @@ class TableReader {
     int64_t rows = 0;
     for (;;) {
       char* buf = nullptr;
-      const int n = PQgetCopyData(conn_.get(), &buf, 0);
+      const int n = conn_->GetCopyData(&buf);
       if (n == -1) break;
       if (n < 0) return PgError(conn_.get(), What("copy"));
       Status st;
@@ -569,9 +568,9 @@ class TableReader {
       PQfreemem(buf);
       QUARRY_RETURN_NOT_OK(st);
     }
-    PgResult r(PQgetResult(conn_.get()));
+    PgResult r(conn_->GetResult());
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return PgError(conn_.get(), What("copy"));
-    while (PgResult more{PQgetResult(conn_.get())}) {
+    while (PgResult more{conn_->GetResult()}) {
     }
     if (!trailer || !pending_.empty()) {
       return Status::IOError(
@@ -694,6 +693,7 @@ class PostgresqlSource : public plugin::SourcePlugin {
     o.schemas = r.StringList("schemas");
     o.chunk_size = r.Int("chunk_size", 10'000, 1);
     o.concurrency = r.Int("concurrency", 4, 1, 10'000);
+    o.timeouts = pg::ReadTimeouts(r);
     QUARRY_RETURN_NOT_OK(r.Finish());
     if (o.conninfo.empty()) {
       return Status::Invalid(
@@ -723,7 +723,7 @@ class PostgresqlSource : public plugin::SourcePlugin {
     if (o_.conninfo.empty()) return Status::Internal("postgresql source: Tables before Configure");
     std::vector<TableInfo> infos;
     {
-      QUARRY_ASSIGN_OR_RETURN(Conn conn, Connect(o_.conninfo));
+      QUARRY_ASSIGN_OR_RETURN(Conn conn, Connect(o_));
       QUARRY_ASSIGN_OR_RETURN(infos, Discover(conn.get(), o_.schemas));
     }
     QUARRY_RETURN_NOT_OK(CheckNames(infos));
@@ -756,18 +756,18 @@ class PostgresqlSource : public plugin::SourcePlugin {
 
   Status Init(const plugin::PluginContext& ctx) override {
     if (o_.conninfo.empty()) return Status::Internal("postgresql source: Init before Configure");
-    QUARRY_ASSIGN_OR_RETURN(Conn conn, Connect(o_.conninfo));
+    QUARRY_ASSIGN_OR_RETURN(Conn conn, Connect(o_));
     return Status::OK();
   }
 
   Status Sync(const plugin::SyncRequest& request, plugin::MessageSink& sink) override {
     // The coordinating connection holds the snapshot every table is read in until all are done.
-    QUARRY_ASSIGN_OR_RETURN(Conn conn, Connect(o_.conninfo));
+    QUARRY_ASSIGN_OR_RETURN(Conn conn, Connect(o_));
     QUARRY_RETURN_NOT_OK(
         Exec(conn.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", "begin snapshot"));
     std::string snapshot;
     {
-      PgResult r(PQexec(conn.get(), "SELECT pg_export_snapshot()"));
+      PgResult r(conn->Exec("SELECT pg_export_snapshot()"));
       if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
         return PgError(conn.get(), "export snapshot");
       }

@@ -1,10 +1,10 @@
 #include "plugins/source/postgresql/postgresql_source.h"
-#include "plugins/source/testing/source_test_support.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "plugins/common/pg_test_proxy.h"
 #include "plugins/destination/postgresql/pg_test_server.h"
+#include "plugins/source/testing/source_test_support.h"
 
 namespace quarry::plugins {
 namespace {
@@ -564,6 +566,12 @@ TEST(PostgresqlSourceTest, ConfigErrorsNameTheOption) {
   EXPECT_NE(ConfigureError({{"connection_string", "host=x"}, {"incremntal", {{"t", "c"}}}})
                 .find("spec.incremntal: unknown option"),
             std::string::npos);
+  EXPECT_EQ(
+      ConfigureError(
+          {{"connection_string", "host=x"}, {"connect_timeout", "10s"}, {"stall_timeout", "1m"}}),
+      "");
+  EXPECT_TRUE(ConfigureError({{"connection_string", "host=x"}, {"stall_timeout", "later"}})
+                  .starts_with("spec.stall_timeout: "));
 
   FreshSchema("pgsrc_cfg");
   Sql("CREATE TABLE pgsrc_cfg.t (id int PRIMARY KEY, name text, doc jsonb)");
@@ -594,6 +602,51 @@ TEST(PostgresqlSourceTest, ConnectionErrorsSayWhat) {
   EXPECT_TRUE(src->Init({&logger}).message().starts_with("postgresql source: connect: "));
   EXPECT_TRUE(TablesError({{"connection_string", "not a dsn"}})
                   .starts_with("postgresql source: connect: "));
+}
+
+// A server that stops answering mid-sync (as one sent SIGSTOP) fails the table after
+// stall_timeout, after its last checkpoint, and then the sync; a new connection gives up after
+// connect_timeout.
+TEST(PostgresqlSourceTest, StalledServerFailsTheTableAfterTheStallTimeout) {
+  using Clock = std::chrono::steady_clock;
+  FreshSchema("pgsrc_stall");
+  Sql("CREATE TABLE pgsrc_stall.t (id int PRIMARY KEY);"
+      "INSERT INTO pgsrc_stall.t SELECT generate_series(1, 10)");
+  pgtest::FreezableProxy proxy(pgtest::PgTestServer::Dsn());
+  CollectingSink sink;
+  sink.on_checkpoint = [&](const message::Checkpoint& cp) {
+    if (cp.value == "3") proxy.Freeze();
+  };
+  const auto start = Clock::now();
+  Status st = SyncAll({{"connection_string", proxy.Dsn()},
+                       {"schemas", {"pgsrc_stall"}},
+                       {"chunk_size", 3},
+                       {"incremental", {{"pgsrc_stall.t", "id"}}},
+                       {"connect_timeout", "2s"},
+                       {"stall_timeout", "1s"}},
+                      sink);
+  const double took = std::chrono::duration<double>(Clock::now() - start).count();
+  const std::string stalled =
+      "no answer from the PostgreSQL server for 1s (stall_timeout); is it overloaded or stopped?";
+  // The coordinating connection waits on the same server: the sync fails too.
+  EXPECT_EQ(st.message(), "postgresql source: end snapshot: " + stalled);
+  ASSERT_EQ(sink.errors.size(), 1u);
+  EXPECT_EQ(sink.errors[0],
+            "pgsrc_stall_t: postgresql source: table pgsrc_stall_t: find chunk: " + stalled);
+  EXPECT_EQ(sink.Brief("pgsrc_stall_t", "id"),
+            (std::vector<std::string>{"1", "2", "3", "checkpoint 3"}));
+  EXPECT_GE(took, 1.9);
+  EXPECT_LT(took, 8);
+
+  auto src = NewPostgresqlSource();
+  ASSERT_TRUE(src->Configure({{"connection_string", proxy.Dsn()}, {"connect_timeout", "2s"}}).ok());
+  const std::string err = src->Tables().status().message();
+  EXPECT_TRUE(err.starts_with("postgresql source: connect: connection to server at \"127.0.0.1\""))
+      << err;
+  EXPECT_TRUE(
+      err.ends_with("no answer within 2s (connect_timeout); is the server overloaded or stopped?"))
+      << err;
+  proxy.Thaw();
 }
 
 TEST(PostgresqlSourceTest, TablesThatWouldShareANameAreRejected) {
