@@ -84,6 +84,23 @@ expect_pg() {
   [[ "$got" == "$2" ]] || fail "pg sql [$1] gave [$got], expected [$2]"
 }
 
+# use_target sqlite|postgresql: the destination kind shared harnesses write to; exports
+# DEST_PATH and DEST_CONN for their configs (postgresql: a fresh database, see pg_database).
+use_target() {
+  export DEST_PATH=$1
+  if [[ $1 == postgresql ]]; then pg_database; export DEST_CONN=$PG_DSN; else export DEST_CONN=$DB; fi
+}
+
+# target_sql "SQL": runs SQL on the use_target destination (rows as a|b lines).
+target_sql() {
+  if [[ $DEST_PATH == postgresql ]]; then psql "$PG_DSN" -qAtc "$1"; else sqlite3 "$DB" "$1"; fi
+}
+
+# expect_target "SQL" "expected output": expect_sql / expect_pg on the use_target destination.
+expect_target() {
+  if [[ $DEST_PATH == postgresql ]]; then expect_pg "$1" "$2"; else expect_sql "$DB" "$1" "$2"; fi
+}
+
 # crash_seed: seeds $RANDOM from CRASH_SEED (or the clock) and prints the seed for replay.
 crash_seed() {
   SEED=${CRASH_SEED:-$(( $(date +%s%N) % 1000000 ))}

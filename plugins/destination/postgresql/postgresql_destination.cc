@@ -1014,6 +1014,23 @@ Status PostgresqlDestination::CheckValues(const schema::Table& table,
     const types::Array& a = batch.column(c);
     if (!MayBeUnfit(a)) continue;
     const TypeId id = a.type()->id();
+    if (id == TypeId::kTimestamp || id == TypeId::kDate32) {
+      // The common case, every value inside the range, in one tight pass.
+      bool inside = true;
+      const uint8_t* values = a.values_buffer()->data();
+      for (int64_t i = 0; i < a.length(); ++i) {
+        if (id == TypeId::kTimestamp) {
+          // Only the low end can be passed: every int64 is below the end of PostgreSQL's range
+          // once the epochs are aligned.
+          static_assert(INT64_MAX - kPgEpochMicros < kPgEndTimestamp);
+          inside &= Load<int64_t>(values, i) >= kPgMinTimestamp + kPgEpochMicros;
+        } else {
+          const int64_t v = int64_t{Load<int32_t>(values, i)} - kPgEpochDays;
+          inside &= v >= kPgMinDate && v < kPgEndDate;
+        }
+      }
+      if (inside) continue;
+    }
     for (int64_t i = 0; i < a.length(); ++i) {
       if (a.IsNull(i)) continue;
       scratch.Clear();

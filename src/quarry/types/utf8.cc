@@ -67,6 +67,20 @@ int64_t FirstInvalid(const Array& a) {
     return -1;
   }
   if (!IsText(id)) return -1;
+  // Fast path: values are contiguous, so when the whole data buffer is valid and no value starts
+  // inside a multi-byte sequence (with a continuation byte), every value is valid on its own.
+  const BufferPtr& data = a.data_buffer();
+  if (data == nullptr || data->size() == 0) return -1;
+  const std::string_view all(reinterpret_cast<const char*>(data->data()),
+                             static_cast<size_t>(data->size()));
+  if (IsValidUtf8(all)) {
+    bool split = false;
+    for (int64_t i = 0; i < a.length() && !split; ++i) {
+      const std::string_view v = a.GetView(i);
+      split = !v.empty() && (static_cast<unsigned char>(v[0]) & 0xC0) == 0x80;
+    }
+    if (!split) return -1;
+  }
   for (int64_t i = 0; i < a.length(); ++i) {
     if (!a.IsNull(i) && !IsValidUtf8(a.GetView(i))) return i;
   }
