@@ -1073,6 +1073,13 @@ Result<std::unique_ptr<plugin::SyncLock>> SqliteDestination::TryLock(std::string
     if (err == EWOULDBLOCK) {
       std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
       while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      if (holder == std::to_string(::getpid())) {
+        return Status::Invalid(fmt::format(
+            "this sync already writes to {} through another destination or the state backend "
+            "({} is held by this process): two destinations of one source must not share a "
+            "database file",
+            path_, file));
+      }
       return Status::IOError(fmt::format(
           "another sync of the same source is writing to this destination ({} is held by "
           "process {}); wait for it to finish",
