@@ -378,7 +378,15 @@ Status AppendScalar(Wire wire, const char* p, int32_t len, ArrayBuilder& b) {
         return Status::Invalid(
             fmt::format("{}infinity is not a valid timestamp", v < 0 ? "-" : ""));
       }
-      b.Append<int64_t>(v + kPgEpochMicros);
+      // PostgreSQL's range ends in 294276 AD; microseconds since 1970 in an int64 (Quarry's and
+      // Arrow's timestamp) end in 294247: later values cannot be held, never wrapped around.
+      int64_t unix_us = 0;
+      if (__builtin_add_overflow(v, kPgEpochMicros, &unix_us)) {
+        return Status::Invalid(
+            "timestamp after 294247-01-10 04:00:54.775807 UTC, which microseconds since 1970 in "
+            "64 bits (Quarry's timestamp type) cannot hold");
+      }
+      b.Append<int64_t>(unix_us);
       break;
     }
     case Wire::kDate: {

@@ -522,6 +522,21 @@ TEST(PostgresqlSourceTest, ValueThatDoesNotFitNamesTableColumnAndRow) {
                              "is not a valid timestamp"});
 }
 
+TEST(PostgresqlSourceTest, TimestampPastWhatMicrosecondsSince1970CanHoldIsRefusedNotWrapped) {
+  // PostgreSQL's last timestamp would wrap around to year 0000 if added to the epoch unchecked.
+  FreshSchema("pgsrc_late");
+  Sql("CREATE TABLE pgsrc_late.times (id int PRIMARY KEY, at timestamp);"
+      "INSERT INTO pgsrc_late.times VALUES (1, '294247-01-10 04:00:54.775807'),"
+      " (2, '294276-12-31 23:59:59.999999')");
+  CollectingSink sink;
+  ASSERT_TRUE(SyncAll(Spec({{"schemas", {"pgsrc_late"}}}), sink).ok());
+  EXPECT_EQ(sink.errors,
+            std::vector<std::string>{
+                "pgsrc_late_times: table pgsrc_late_times: column at, row 2: timestamp after "
+                "294247-01-10 04:00:54.775807 UTC, which microseconds since 1970 in 64 bits "
+                "(Quarry's timestamp type) cannot hold"});
+}
+
 TEST(PostgresqlSourceTest, SavedCursorOfTheWrongTypeIsATableError) {
   FreshSchema("pgsrc_wrong");
   Sql("CREATE TABLE pgsrc_wrong.t (id int PRIMARY KEY); INSERT INTO pgsrc_wrong.t VALUES (1)");
