@@ -26,8 +26,8 @@
 namespace quarry::plugins {
 namespace {
 
-using sql::Quote;
 using sql::Join;
+using sql::Quote;
 
 using scheduler::ResolveContext;
 using scheduler::RowWriter;
@@ -362,6 +362,15 @@ Status AppendValue(sqlite3_stmt* st, int i, ArrayBuilder& b) {
       b.Append<int64_t>(sqlite3_column_int64(st, i));
       return Status::OK();
     case TypeId::kFloat64:
+      // How the sqlite destination keeps what a REAL cannot: NaN as text, -0.0 as a blob.
+      if (storage == SQLITE_TEXT && ColumnText(st, i) == "NaN") {
+        b.Append<double>(std::numeric_limits<double>::quiet_NaN());
+        return Status::OK();
+      }
+      if (storage == SQLITE_BLOB && ColumnBlob(st, i) == "-0.0") {
+        b.Append<double>(-0.0);
+        return Status::OK();
+      }
       if (storage != SQLITE_INTEGER && storage != SQLITE_FLOAT) return unfit("float64");
       b.Append<double>(sqlite3_column_double(st, i));
       return Status::OK();
