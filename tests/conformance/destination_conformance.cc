@@ -304,8 +304,8 @@ types::ArrayPtr RawArray(types::TypePtr type, const std::vector<std::optional<T>
   return *b.Finish();
 }
 
-// The exact value of a timestamp, date or float cell ("NaN" for any NaN, "-0" for -0.0), for
-// comparisons that printing through JSON would blur.
+// The exact value of a timestamp, date or float cell ("NaN" for any NaN, "-0" for -0.0), or of
+// a list of them, for comparisons that printing through JSON would blur.
 std::string ExactValue(const types::Array& a, int64_t i) {
   if (a.IsNull(i)) return "null";
   switch (a.type()->id()) {
@@ -318,6 +318,13 @@ std::string ExactValue(const types::Array& a, int64_t i) {
       return std::isnan(a.Value<float>(i)) ? "NaN" : fmt::format("{}", a.Value<float>(i));
     case types::TypeId::kFloat64:
       return std::isnan(a.Value<double>(i)) ? "NaN" : fmt::format("{}", a.Value<double>(i));
+    case types::TypeId::kList: {
+      std::string out = "[";
+      for (int32_t k = a.list_offset(i); k < a.list_offset(i + 1); ++k) {
+        out += (k == a.list_offset(i) ? "" : ",") + ExactValue(a.child(), k);
+      }
+      return out + "]";
+    }
     default:
       return types::ValueToJson(a, i);
   }
@@ -403,6 +410,33 @@ TEST_P(DestinationConformance, TextWithNulIsStoredExactlyOrRefusedNeverAltered) 
   EXPECT_EQ(got, want);
 }
 
+// Microseconds and days since 1970-01-01, proleptic Gregorian, year 0 = 1 BC: the ends of
+// int64 / int32, PostgreSQL's first day (4714-11-24 BC), 44-03-15 BC, the last instant of year
+// -1 and first of year 0, 1969-12-31 23:59:59.999999, the last of 9999 and first of 10000,
+// PostgreSQL's last date (5874897-12-31).
+std::vector<int64_t> ExtremeTimestamps() {
+  constexpr int64_t kMin64 = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax64 = std::numeric_limits<int64_t>::max();
+  return {kMin64,
+          kMin64 + 1,
+          -210'866'803'200'000'000,
+          -63'517'824'000'000'000,
+          -62'167'219'200'000'001,
+          -62'167'219'200'000'000,
+          -1,
+          253'402'300'799'999'999,
+          253'402'300'800'000'000,
+          kMax64 - 1,
+          kMax64};
+}
+
+std::vector<int32_t> ExtremeDates() {
+  constexpr int32_t kMin32 = std::numeric_limits<int32_t>::min();
+  constexpr int32_t kMax32 = std::numeric_limits<int32_t>::max();
+  return {kMin32, kMin32 + 1, -2'440'588, -735'160,      -719'529,   -719'528,
+          -1,     2'932'896,  2'932'897,  2'145'042'905, kMax32 - 1, kMax32};
+}
+
 TEST_P(DestinationConformance, ExtremeTimestampsAndDatesAreStoredExactlyOrRefusedNeverAltered) {
   auto d = Open(WriteMode::kOverwrite);
   schema::Table def{"conf_extreme_time", "", ""};
@@ -412,28 +446,8 @@ TEST_P(DestinationConformance, ExtremeTimestampsAndDatesAreStoredExactlyOrRefuse
   def.columns = {id, {"ts", types::timestamp()}, {"d", types::date32()}};
   auto t = schema::WithCqColumns(**schema::Finalize(def));
   ASSERT_OK(d->Migrate({t}));
-  constexpr int64_t kMin64 = std::numeric_limits<int64_t>::min();
-  constexpr int64_t kMax64 = std::numeric_limits<int64_t>::max();
-  constexpr int32_t kMin32 = std::numeric_limits<int32_t>::min();
-  constexpr int32_t kMax32 = std::numeric_limits<int32_t>::max();
-  // Microseconds and days since 1970-01-01, proleptic Gregorian, year 0 = 1 BC: the ends of
-  // int64 / int32, PostgreSQL's first day (4714-11-24 BC), 44-03-15 BC, the last instant of year
-  // -1 and first of year 0, 1969-12-31 23:59:59.999999, the last of 9999 and first of 10000,
-  // PostgreSQL's last date (5874897-12-31).
-  const std::vector<int64_t> timestamps{kMin64,
-                                        kMin64 + 1,
-                                        -210'866'803'200'000'000,
-                                        -63'517'824'000'000'000,
-                                        -62'167'219'200'000'001,
-                                        -62'167'219'200'000'000,
-                                        -1,
-                                        253'402'300'799'999'999,
-                                        253'402'300'800'000'000,
-                                        kMax64 - 1,
-                                        kMax64};
-  const std::vector<int32_t> dates{kMin32,    kMin32 + 1,    -2'440'588, -735'160,
-                                   -719'529,  -719'528,      -1,         2'932'896,
-                                   2'932'897, 2'145'042'905, kMax32 - 1, kMax32};
+  const std::vector<int64_t> timestamps = ExtremeTimestamps();
+  const std::vector<int32_t> dates = ExtremeDates();
   std::vector<std::string> want;
   int64_t next_id = 0;
   // Each value in a write of its own, after an ordinary row: a refusal takes both rows back.
@@ -497,6 +511,84 @@ TEST_P(DestinationConformance, FloatSpecialValuesAreStoredExactlyOrRefusedNeverA
   }
   std::sort(want.begin(), want.end());
   EXPECT_EQ(ReadExact(*d, *t, {"id", "f32", "f64"}), want);
+}
+
+// A list column of two rows: [ordinary] and [ordinary, value, null].
+template <typename T>
+types::ArrayPtr TwoLists(types::TypePtr element, T ordinary, T value) {
+  types::ArrayBuilder b(types::list(std::move(element)));
+  b.child().Append<T>(ordinary);
+  b.FinishList();
+  b.child().Append<T>(ordinary);
+  b.child().Append<T>(value);
+  b.child().AppendNull();
+  b.FinishList();
+  return *b.Finish();
+}
+
+TEST_P(DestinationConformance, ListsOfExtremeValuesAreStoredExactlyOrRefusedNeverAltered) {
+  auto d = Open(WriteMode::kOverwrite);
+  schema::Table def{"conf_extreme_lists", "", ""};
+  schema::Column id{"id", types::int64()};
+  id.primary_key = true;
+  id.not_null = true;
+  def.columns = {id,
+                 {"lts", types::list(types::timestamp())},
+                 {"ld", types::list(types::date32())},
+                 {"lf64", types::list(types::float64())},
+                 {"lf32", types::list(types::float32())},
+                 {"lbin", types::list(types::binary())}};
+  auto t = schema::WithCqColumns(**schema::Finalize(def));
+  ASSERT_OK(d->Migrate({t}));
+  const std::vector<std::string> columns{"id", "lts", "ld", "lf64", "lf32", "lbin"};
+  std::vector<std::string> want;
+  int64_t next_id = 0;
+  // Each value in a list of its own, in a write of its own after an ordinary row: a refusal
+  // takes both rows back.
+  auto write = [&](const std::string& column, types::ArrayPtr lists) {
+    const int64_t first = next_id;
+    next_id += 2;
+    auto rows = Rows(t, fmt::format(R"([{{"id":{}}},{{"id":{}}}])", first, first + 1));
+    rows = WithColumn(rows, column, std::move(lists));
+    if (!StoredOrRefused(*d, *t, rows, column, 1)) return;
+    for (int64_t r = 0; r < 2; ++r) {
+      std::string row;
+      for (const auto& c : columns) {
+        row += (row.empty() ? "" : " ") + c + "=" +
+               ExactValue(rows->column(rows->schema()->IndexOf(c)), r);
+      }
+      want.push_back(row);
+    }
+  };
+  for (int64_t ts : ExtremeTimestamps()) {
+    write("lts", TwoLists<int64_t>(types::timestamp(), 1'764'089'189'123'456, ts));
+  }
+  for (int32_t date : ExtremeDates()) write("ld", TwoLists<int32_t>(types::date32(), 20'417, date));
+  using D = std::numeric_limits<double>;
+  for (double v :
+       {D::quiet_NaN(), D::infinity(), -D::infinity(), -0.0, 0.1, D::denorm_min(), -D::max()}) {
+    write("lf64", TwoLists<double>(types::float64(), 1.5, v));
+  }
+  using F = std::numeric_limits<float>;
+  // 7.038531e-26f: its shortest text reads as the double halfway to the next float.
+  for (float v : {F::quiet_NaN(), F::infinity(), -F::infinity(), -0.0f, 0.1f, F::denorm_min(),
+                  -F::max(), 7.038531e-26f}) {
+    write("lf32", TwoLists<float>(types::float32(), 1.5f, v));
+  }
+  // Bytes of every length modulo 3 (base64 padding), a NUL, 0xff.
+  for (std::string_view bytes : {std::string_view(""), std::string_view("\0", 1),
+                                 std::string_view("a\xff"), std::string_view("\\x61\0\xfe", 6)}) {
+    types::ArrayBuilder b(types::list(types::binary()));
+    b.child().AppendBytes("ab");
+    b.FinishList();
+    b.child().AppendBytes("ab");
+    b.child().AppendBytes(bytes);
+    b.child().AppendNull();
+    b.FinishList();
+    write("lbin", *b.Finish());
+  }
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(ReadExact(*d, *t, columns), want);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plugins/destination/sqlite/sqlite_destination.h"
+#include "quarry/plugin/spec_reader.h"
 
 namespace quarry::plugins {
 namespace {
@@ -16,11 +17,11 @@ class TestDestination final : public plugin::DestinationPlugin {
   Status Configure(const nlohmann::json& spec) override {
     nlohmann::json rest = spec.is_object() ? spec : nlohmann::json::object();
     if (auto it = rest.find("fail_on_write"); it != rest.end()) {
-      if (!it->is_number_integer() || it->get<int64_t>() < 1) {
-        return Status::Invalid(
-            fmt::format("spec.fail_on_write: expected a positive integer, got {}", it->dump()));
-      }
-      fail_on_write_ = it->get<int64_t>();
+      // Its own option, read as strictly as the inner destination reads the rest.
+      const nlohmann::json own = {{"fail_on_write", *it}};
+      plugin::SpecReader reader(own);
+      fail_on_write_ = reader.Int("fail_on_write", 0, 1);
+      QUARRY_RETURN_NOT_OK(reader.Finish());
       rest.erase(it);
     }
     return inner_->Configure(rest);

@@ -13,6 +13,7 @@
 #include "quarry/base/uuid.h"
 #include "quarry/ipc/cq_table.h"
 #include "quarry/ipc/ipc.h"
+#include "quarry/plugin/spec_reader.h"
 #include "quarry/rpc/client.h"
 #include "quarry/rpc/grpc_status.h"
 #include "quarry/rpc/process.h"
@@ -394,15 +395,18 @@ class RemoteDestination final : public plugin::DestinationPlugin {
     spec_ = spec;
     // The SDK writers' defaults; the plugin batches again on its side.
     batch_ = plugin::BatchOptions{10'000, 5 * 1024 * 1024, 20'000'000};
+    // The spec is the plugin's to judge; Quarry only borrows its integer batch sizes, and reads
+    // them as strictly as its own options: 18446744073709551615 is too large, not -1.
+    nlohmann::json sizes = nlohmann::json::object();
     if (spec.is_object()) {
-      if (auto it = spec.find("batch_size"); it != spec.end() && it->is_number_integer()) {
-        batch_.batch_size = it->get<int64_t>();
-      }
-      if (auto it = spec.find("batch_size_bytes"); it != spec.end() && it->is_number_integer()) {
-        batch_.batch_size_bytes = it->get<int64_t>();
+      for (const char* key : {"batch_size", "batch_size_bytes"}) {
+        if (auto it = spec.find(key); it != spec.end() && it->is_number_integer()) sizes[key] = *it;
       }
     }
-    return Status::OK();
+    plugin::SpecReader reader(sizes);
+    batch_.batch_size = reader.Int("batch_size", batch_.batch_size, 1);
+    batch_.batch_size_bytes = reader.Bytes("batch_size_bytes", batch_.batch_size_bytes);
+    return reader.Finish();
   }
 
   plugin::BatchOptions batch_options() const override { return batch_; }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "quarry/base/time.h"
 #include "quarry/base/uuid.h"
 
@@ -80,6 +82,23 @@ void AppendBase64(std::string_view s, std::string* out) {
   }
 }
 
+// JSON has no NaN or infinity, and most readers take `-0` for the integer 0: those are written
+// as the strings "NaN", "Infinity" and "-Infinity" (as PostgreSQL's to_json and the protobuf
+// JSON mapping write them) and as `-0.0`. Other values have their shortest text that reads back
+// as the same float.
+template <typename T>
+void AppendFloatJson(T v, std::string* out) {
+  if (std::isnan(v)) {
+    out->append("\"NaN\"");
+  } else if (std::isinf(v)) {
+    out->append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+  } else if (v == 0 && std::signbit(v)) {
+    out->append("-0.0");
+  } else {
+    fmt::format_to(std::back_inserter(*out), "{}", v);
+  }
+}
+
 }  // namespace
 
 void AppendValueJson(const Array& a, int64_t i, std::string* out) {
@@ -103,10 +122,8 @@ void AppendValueJson(const Array& a, int64_t i, std::string* out) {
     case TypeId::kUint64:
       fmt::format_to(std::back_inserter(*out), "{}", a.Value<uint64_t>(i));
       break;
-    case TypeId::kFloat32: fmt::format_to(std::back_inserter(*out), "{}", a.Value<float>(i)); break;
-    case TypeId::kFloat64:
-      fmt::format_to(std::back_inserter(*out), "{}", a.Value<double>(i));
-      break;
+    case TypeId::kFloat32: AppendFloatJson(a.Value<float>(i), out); break;
+    case TypeId::kFloat64: AppendFloatJson(a.Value<double>(i), out); break;
     case TypeId::kUtf8:
     case TypeId::kInet:
     case TypeId::kMac: AppendJsonString(a.GetView(i), out); break;

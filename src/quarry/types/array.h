@@ -75,8 +75,11 @@ class Array {
   ArrayPtr child_;
 };
 
-// The value at row i as JSON text (strings quoted and escaped, null as `null`, timestamps as
-// RFC 3339 strings, uuids as canonical text, json values inlined, binary as base64).
+// The value at row i as JSON text (strings quoted and escaped, null as `null`, timestamps and
+// dates as FormatRfc3339 / FormatDate strings — years outside 0000-9999 in the expanded form
+// "+10000-01-01T00:00:00.000000Z" —, floats as their shortest exact text with NaN, +/-infinity
+// as the strings "NaN", "Infinity", "-Infinity" and -0.0 as `-0.0`, uuids as canonical text,
+// json values inlined, binary as base64). AppendJsonText reads them back.
 std::string ValueToJson(const Array& array, int64_t i);
 void AppendValueJson(const Array& array, int64_t i, std::string* out);
 // `s` as a JSON string: quoted, with `"`, `\` and control characters escaped.

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+#include <limits>
+
 #include "quarry/types/every_type.h"
 #include "quarry/types/json.h"
 #include "quarry/types/record_batch.h"
@@ -115,6 +119,170 @@ TEST(TypesTest, BadJsonValueNamesRowAndColumn) {
   auto r = BatchFromJson(schema, R"([{"a":1},{"a":"x"}])");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "row 1: column a: value \"x\" does not fit int64");
+}
+
+// A list column of one row holding `values`, printed with ValueToJson and read back with
+// AppendJsonText.
+template <typename T>
+ArrayPtr JsonRoundTrip(TypePtr element, const std::vector<T>& values, std::string* text) {
+  ArrayBuilder b(list(std::move(element)));
+  for (T v : values) b.child().Append<T>(v);
+  b.FinishList();
+  auto array = b.Finish();
+  EXPECT_TRUE(array.ok());
+  *text = ValueToJson(**array, 0);
+  ArrayBuilder back(list((*array)->type()->value_type()));
+  const Status st = AppendJsonText(back, *text);
+  EXPECT_TRUE(st.ok()) << *text << ": " << st.message();
+  auto out = back.Finish();
+  EXPECT_TRUE(out.ok());
+  return out.ok() ? *out : nullptr;
+}
+
+template <typename T>
+std::vector<T> Values(const Array& list_array) {
+  std::vector<T> out;
+  const Array& child = list_array.child();
+  for (int32_t k = list_array.list_offset(0); k < list_array.list_offset(1); ++k) {
+    out.push_back(child.Value<T>(k));
+  }
+  return out;
+}
+
+TEST(TypesTest, TimestampsOfEveryYearRoundTripThroughJsonText) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  // The ends of int64, the last instant of year -1 and first of year 0, the epoch, the last of
+  // 9999 and first of 10000.
+  const std::vector<int64_t> values{
+      kMin,     kMin + 1, -62'167'219'200'000'001, -62'167'219'200'000'000,
+      -1,       0,        253'402'300'799'999'999, 253'402'300'800'000'000,
+      kMax - 1, kMax};
+  std::string text;
+  auto back = JsonRoundTrip<int64_t>(timestamp(), values, &text);
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(text, R"(["-290308-12-21T19:59:05.224192Z","-290308-12-21T19:59:05.224193Z",)"
+                  R"("-0001-12-31T23:59:59.999999Z","0000-01-01T00:00:00.000000Z",)"
+                  R"("1969-12-31T23:59:59.999999Z","1970-01-01T00:00:00.000000Z",)"
+                  R"("9999-12-31T23:59:59.999999Z","+10000-01-01T00:00:00.000000Z",)"
+                  R"("+294247-01-10T04:00:54.775806Z","+294247-01-10T04:00:54.775807Z"])");
+  EXPECT_EQ(Values<int64_t>(*back), values);
+}
+
+TEST(TypesTest, DatesOfEveryYearRoundTripThroughJsonText) {
+  constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
+  constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
+  const std::vector<int32_t> values{kMin, kMin + 1,  -719'529,  -719'528, -1,
+                                    0,    2'932'896, 2'932'897, kMax - 1, kMax};
+  std::string text;
+  auto back = JsonRoundTrip<int32_t>(date32(), values, &text);
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(text, R"(["-5877641-06-23","-5877641-06-24","-0001-12-31","0000-01-01","1969-12-31",)"
+                  R"("1970-01-01","9999-12-31","+10000-01-01","+5881580-07-10","+5881580-07-11"])");
+  EXPECT_EQ(Values<int32_t>(*back), values);
+}
+
+// Bit patterns, so that -0.0 and 0.0 differ and a NaN equals a NaN.
+template <typename T>
+std::vector<std::string> Bits(const std::vector<T>& values) {
+  std::vector<std::string> out;
+  for (T v : values) {
+    std::string b(sizeof(T), '\0');
+    std::memcpy(b.data(), &v, sizeof(T));
+    out.push_back(std::isnan(v) ? "NaN" : b);
+  }
+  return out;
+}
+
+TEST(TypesTest, FloatSpecialValuesRoundTripThroughJsonText) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const std::vector<double> f64{std::numeric_limits<double>::quiet_NaN(),
+                                kInf,
+                                -kInf,
+                                -0.0,
+                                0.0,
+                                0.1,
+                                std::numeric_limits<double>::denorm_min(),
+                                -std::numeric_limits<double>::max(),
+                                1e16};
+  std::string text;
+  auto back = JsonRoundTrip<double>(float64(), f64, &text);
+  ASSERT_NE(back, nullptr);
+  // JSON has no NaN or infinities: they are strings, as PostgreSQL's to_json writes them.
+  EXPECT_EQ(text,
+            R"(["NaN","Infinity","-Infinity",-0.0,0,0.1,5e-324,-1.7976931348623157e+308,1e+16])");
+  EXPECT_EQ(Bits(Values<double>(*back)), Bits(f64));
+
+  const std::vector<float> f32{
+      std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+      -std::numeric_limits<float>::infinity(), -0.0f, 0.1f,
+      std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::max(),
+      // Its shortest text reads as a double exactly halfway between it
+      // and the next float, which a plain cast rounds to the other one.
+      7.038531e-26f};
+  back = JsonRoundTrip<float>(float32(), f32, &text);
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(text, R"(["NaN","Infinity","-Infinity",-0.0,0.1,1e-45,3.4028235e+38,7.038531e-26])");
+  EXPECT_EQ(Bits(Values<float>(*back)), Bits(f32));
+
+  // `-0`, as PostgreSQL writes it, is -0.0 too.
+  ArrayBuilder b(list(float64()));
+  ASSERT_TRUE(AppendJsonText(b, "[-0,0]").ok());
+  auto neg = b.Finish();
+  ASSERT_TRUE(neg.ok());
+  EXPECT_EQ(Bits(Values<double>(**neg)), Bits(std::vector<double>{-0.0, 0.0}));
+}
+
+TEST(TypesTest, BinaryInListsRoundTripsThroughJsonTextAsBase64) {
+  ArrayBuilder b(list(binary()));
+  const std::vector<std::string> values{"", std::string("\0", 1), "a\xff", "\\x61\xfe",
+                                        std::string("\0\1\2\3", 4)};
+  for (const auto& v : values) b.child().AppendBytes(v);
+  b.FinishList();
+  auto array = b.Finish();
+  ASSERT_TRUE(array.ok());
+  const std::string text = ValueToJson(**array, 0);
+  EXPECT_EQ(text, R"(["","AA==","Yf8=","XHg2Mf4=","AAECAw=="])");
+  ArrayBuilder back(list(binary()));
+  ASSERT_TRUE(AppendJsonText(back, text).ok());
+  // bytea as PostgreSQL's to_json writes it.
+  ASSERT_TRUE(AppendJsonText(back, R"(["\\x00ff"])").ok());
+  auto got = back.Finish();
+  ASSERT_TRUE(got.ok());
+  std::vector<std::string> read;
+  for (int32_t k = 0; k < (*got)->child().length(); ++k) {
+    read.emplace_back((*got)->child().GetView(k));
+  }
+  std::vector<std::string> want = values;
+  want.emplace_back("\0\xff", 2);
+  EXPECT_EQ(read, want);
+  for (const char* bad :
+       {R"(["YWI"])", R"(["Y=I="])", R"(["YW==YWI="])", R"(["\\x0"])", R"(["\\xzz"])"}) {
+    ArrayBuilder c(list(binary()));
+    EXPECT_FALSE(AppendJsonText(c, bad).ok()) << bad;
+  }
+}
+
+TEST(TypesTest, JsonValuesThatDoNotFitTheirTypeAreErrorsNotOtherValues) {
+  const std::vector<std::pair<TypePtr, std::string>> cases{
+      {int8(), "300"},
+      {int8(), "-129"},
+      {uint8(), "-1"},
+      {uint64(), "-1"},
+      {int64(), "18446744073709551615"},
+      {timestamp(), "18446744073709551615"},
+      {float32(), "1e300"},
+      {float64(), "\"nan\""},
+      {date32(), "\"2026-02-30\""},
+      {date32(), "\"2026-11-25T00:00:00Z\""},
+      {date32(), "\"+5881580-07-12\""},
+      {timestamp(), "\"2026-11-25T16:46:29.1234567Z\""},
+      {timestamp(), "\"+294247-01-10T04:00:54.775808Z\""},
+  };
+  for (const auto& [type, json] : cases) {
+    ArrayBuilder b(type);
+    EXPECT_FALSE(AppendJsonText(b, json).ok()) << type->ToString() << " " << json;
+  }
 }
 
 TEST(TypesTest, TypeNamesParseBack) {

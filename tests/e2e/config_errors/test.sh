@@ -24,6 +24,7 @@ check alias_bomb.yml 'alias_bomb.yml:14:49: source "test": spec.a5.7: alias *a4 
 check deep_nesting.yml 'deep_nesting.yml:8:135: source "test": spec.x.0.?.0.?.0.?...: nesting too deep (more than 256 levels of lists and mappings)'
 check num_rows_too_large.yml 'num_rows_too_large.yml:8:5: source "test": spec.num_rows: 18446744073709551615 is too large (the maximum is 9223372036854775807)'
 check batch_size_too_large.yml 'batch_size_too_large.yml:14:5: destination "sqlite": spec.batch_size: 18446744073709551615 is too large (the maximum is 9223372036854775807)'
+check fail_on_write_too_large.yml 'fail_on_write_too_large.yml:14:5: destination "flaky": spec.fail_on_write: 18446744073709551615 is too large (the maximum is 9223372036854775807)'
 check batch_timeout_too_large.yml 'batch_timeout_too_large.yml:14:5: destination "sqlite": spec.batch_timeout: "999999999999999999999...99999999s" is too large (the maximum is 2562047h)'
 check name_too_long.yml 'name_too_long.yml:3:3: source: name: must be at most 200 bytes, got 300'
 check name_control_character.yml 'name_control_character.yml:3:3: source: name: must not contain control characters (0x0a at byte 5)'

@@ -14,6 +14,11 @@ WRITE_MODE=overwrite run sync --summary-location "$WORK/s1.jsonl" config.yml
 expect_status 0
 expect_out "Resources: 7, Errors: 0"
 [[ "$(json_field "$WORK/s1.jsonl" '$.resources_per_table.test_some_table')" == "7" ]] || fail "memdb did not acknowledge 7 rows"
+# Quarry reads the plugin's batch sizes for its own batching, strictly: a number beyond int64 is
+# too large (it once became -1).
+run sync batch_size_too_large.yml
+expect_status 2
+expect_out 'batch_size_too_large.yml:16:5: destination "memdb": spec.batch_size: 18446744073709551615 is too large (the maximum is 9223372036854775807)'
 # Append sends tables without primary keys (as CloudQuery does for append).
 WRITE_MODE=append run sync config.yml
 expect_status 0
