@@ -136,28 +136,6 @@ constexpr int64_t kMicrosPerDay = 86'400'000'000;
 constexpr int64_t kFixedFirstDay = -719'528;  // 0000-01-01
 constexpr int64_t kFixedEndDay = 2'932'897;   // 10000-01-01
 
-// Howard Hinnant's civil-date algorithms (as quarry/base/time.cc) in 64 bits, which every int32
-// day and int64 microsecond fits.
-void CivilFromDays64(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719'468;
-  const int64_t era = (z >= 0 ? z : z - 146'096) / 146'097;
-  const auto doe = static_cast<unsigned>(z - era * 146'097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36'524 - doe / 146'096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2 ? 1 : 0);
-}
-
-int64_t DaysFromCivil64(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146'097 + static_cast<int64_t>(doe) - 719'468;
-}
 
 // The expanded form of a day outside years 0000-9999; returns its length.
 int FormatExpandedDate(int64_t days, char* out) {
