@@ -27,7 +27,7 @@ bench: build
 	bench/run.sh $(BUILD_DIR)
 
 format:
-	@find src plugins bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
+	@find src plugins bench tests/conformance -name '*.h' -o -name '*.cc' | xargs clang-format -i
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -98,14 +98,15 @@ int main(int argc, char** argv) {
   if (PQstatus(conn) != CONNECTION_OK) Die(conn, "connect");
   Exec(conn, "SET client_min_messages = warning");
   Exec(conn, "DROP TABLE IF EXISTS \"test_inventory\"");
-  Exec(conn, std::string(R"(CREATE TABLE "test_inventory" ()"
-                         R"("_cq_source_name" text, "_cq_sync_time" timestamp, "_cq_id" uuid NOT NULL, )"
-                         R"("_cq_parent_id" uuid, "id" text NOT NULL, "account_id" text, "region" text, )"
-                         R"("arn" text, "name" text, "resource_type" text, "state" text, )"
-                         R"("created_at" timestamp, "updated_at" timestamp, "tags" jsonb, )"
-                         R"("public" boolean, "encrypted" boolean, "size_bytes" bigint, )"
-                         R"("monthly_cost" double precision)") +
-                 (upsert ? R"(, PRIMARY KEY ("id")))" : ")"));
+  Exec(conn,
+       std::string(R"(CREATE TABLE "test_inventory" ()"
+                   R"("_cq_source_name" text, "_cq_sync_time" timestamp, "_cq_id" uuid NOT NULL, )"
+                   R"("_cq_parent_id" uuid, "id" text NOT NULL, "account_id" text, "region" text, )"
+                   R"("arn" text, "name" text, "resource_type" text, "state" text, )"
+                   R"("created_at" timestamp, "updated_at" timestamp, "tags" jsonb, )"
+                   R"("public" boolean, "encrypted" boolean, "size_bytes" bigint, )"
+                   R"("monthly_cost" double precision)") +
+           (upsert ? R"(, PRIMARY KEY ("id")))" : ")"));
 
   const int64_t sync_time = quarry::NowMicros();
   quarry::UuidGenerator uuids;

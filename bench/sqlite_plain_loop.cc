@@ -1,6 +1,7 @@
 // The baseline for `make bench`: a plain C loop of prepared single-row SQLite inserts writing the
 // same test_inventory rows Quarry writes (same generator, same bookkeeping values, same table
-// definition, same pragmas (WAL, synchronous=NORMAL, 64 MiB page cache), one transaction per 10,000 rows — Quarry's default batch size).
+// definition, same pragmas (WAL, synchronous=NORMAL, 64 MiB page cache), one transaction per 10,000
+// rows — Quarry's default batch size).
 //
 // usage: sqlite_plain_loop DB ROWS SEED append|upsert
 // Prints one line: rows=<n> seconds=<s>
@@ -49,14 +50,15 @@ int main(int argc, char** argv) {
   // The SQLite destination's settings, so only the loading path differs.
   Exec(db, "PRAGMA cache_size=-65536");
   Exec(db, "PRAGMA temp_store=MEMORY");
-  Exec(db, std::string(R"(CREATE TABLE IF NOT EXISTS "test_inventory" ()"
-                       R"("_cq_source_name" text, "_cq_sync_time" timestamp, "_cq_id" text NOT NULL, )"
-                       R"("_cq_parent_id" text, "id" text NOT NULL, "account_id" text, "region" text, )"
-                       R"("arn" text, "name" text, "resource_type" text, "state" text, )"
-                       R"("created_at" timestamp, "updated_at" timestamp, "tags" text, )"
-                       R"("public" boolean, "encrypted" boolean, "size_bytes" integer, )"
-                       R"("monthly_cost" real)") +
-                   (upsert ? R"(, PRIMARY KEY ("id")))" : ")"));
+  Exec(db,
+       std::string(R"(CREATE TABLE IF NOT EXISTS "test_inventory" ()"
+                   R"("_cq_source_name" text, "_cq_sync_time" timestamp, "_cq_id" text NOT NULL, )"
+                   R"("_cq_parent_id" text, "id" text NOT NULL, "account_id" text, "region" text, )"
+                   R"("arn" text, "name" text, "resource_type" text, "state" text, )"
+                   R"("created_at" timestamp, "updated_at" timestamp, "tags" text, )"
+                   R"("public" boolean, "encrypted" boolean, "size_bytes" integer, )"
+                   R"("monthly_cost" real)") +
+           (upsert ? R"(, PRIMARY KEY ("id")))" : ")"));
   sqlite3_stmt* stmt = nullptr;
   Check(db,
         sqlite3_prepare_v2(db,

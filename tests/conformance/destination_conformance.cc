@@ -18,10 +18,10 @@ namespace {
 using config::MigrateMode;
 using config::WriteMode;
 
-#define ASSERT_OK(expr)                          \
-  do {                                           \
-    const ::quarry::Status _st = (expr);         \
-    ASSERT_TRUE(_st.ok()) << _st.ToString();     \
+#define ASSERT_OK(expr)                      \
+  do {                                       \
+    const ::quarry::Status _st = (expr);     \
+    ASSERT_TRUE(_st.ok()) << _st.ToString(); \
   } while (false)
 
 constexpr char kSyncTime1[] = "2026-11-25T10:00:00Z";
@@ -96,7 +96,8 @@ std::vector<std::string> ReadBack(plugin::DestinationPlugin& d, const schema::Ta
       for (const auto& c : columns) {
         const int i = b->schema()->IndexOf(c);
         if (i < 0) return Status::Invalid("no column " + c);
-        row += (row.size() > 1 ? "," : "") + ("\"" + c + "\":") + types::ValueToJson(b->column(i), r);
+        row +=
+            (row.size() > 1 ? "," : "") + ("\"" + c + "\":") + types::ValueToJson(b->column(i), r);
       }
       out.push_back(row + "}");
     }
@@ -130,17 +131,17 @@ TEST_P(DestinationConformance, EveryTypeRoundTrips) {
   }
   auto got = ReadBack(*d, *t, cols);
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(Normalize(got[0]), Normalize(
-            R"({"id":1,"b":true,"i8":-128,"i16":-32768,"i32":-2147483648,"u8":255,"u16":65535,)"
-            R"("u32":4294967295,"u64":18446744073709551615,"f32":1.5,"f64":-2.25,)"
-            R"("s":"hé \"q\" \\ x","bin":"YWI=","ts":"2026-11-25T16:46:29.123456Z",)"
-            R"("d":"1999-12-31","u":"0f8fad5b-d9cb-469f-a165-70867728950e",)"
-            R"("j":{"k":[1,2,{"n":null}]},"ip":"10.1.0.0/16","mac":"08:00:2b:01:02:03",)"
-            R"("li":[1,null,3],"ls":["x","y z"]})"));
-  EXPECT_EQ(got[1],
-            R"({"id":2,"b":null,"i8":null,"i16":null,"i32":null,"u8":null,"u16":null,)"
-            R"("u32":null,"u64":null,"f32":null,"f64":null,"s":null,"bin":null,"ts":null,)"
-            R"("d":null,"u":null,"j":null,"ip":null,"mac":null,"li":null,"ls":null})");
+  EXPECT_EQ(
+      Normalize(got[0]),
+      Normalize(R"({"id":1,"b":true,"i8":-128,"i16":-32768,"i32":-2147483648,"u8":255,"u16":65535,)"
+                R"("u32":4294967295,"u64":18446744073709551615,"f32":1.5,"f64":-2.25,)"
+                R"("s":"hé \"q\" \\ x","bin":"YWI=","ts":"2026-11-25T16:46:29.123456Z",)"
+                R"("d":"1999-12-31","u":"0f8fad5b-d9cb-469f-a165-70867728950e",)"
+                R"("j":{"k":[1,2,{"n":null}]},"ip":"10.1.0.0/16","mac":"08:00:2b:01:02:03",)"
+                R"("li":[1,null,3],"ls":["x","y z"]})"));
+  EXPECT_EQ(got[1], R"({"id":2,"b":null,"i8":null,"i16":null,"i32":null,"u8":null,"u16":null,)"
+                    R"("u32":null,"u64":null,"f32":null,"f64":null,"s":null,"bin":null,"ts":null,)"
+                    R"("d":null,"u":null,"j":null,"ip":null,"mac":null,"li":null,"ls":null})");
 }
 
 TEST_P(DestinationConformance, UpsertsByPrimaryKey) {
@@ -160,8 +161,9 @@ TEST_P(DestinationConformance, UpsertHandlesAConflictMidBatchAndRepeatedKeys) {
   ASSERT_OK(d->Migrate({t}));
   ASSERT_OK(d->Write(*t, {Rows(t, R"([{"id":1,"value":"a"}])")}));
   // New keys first, then an existing one, and a key twice: the last row of a key wins.
-  ASSERT_OK(d->Write(*t, {Rows(t, R"([{"id":5,"value":"x"},{"id":6,"value":"y"},)"
-                                  R"({"id":1,"value":"b"},{"id":5,"value":"z"}])",
+  ASSERT_OK(d->Write(*t, {Rows(t,
+                               R"([{"id":5,"value":"x"},{"id":6,"value":"y"},)"
+                               R"({"id":1,"value":"b"},{"id":5,"value":"z"}])",
                                kSyncTime2)}));
   ASSERT_OK(d->Write(*t, {Rows(t, R"([{"id":7,"value":"n"}])", kSyncTime2)}));
   EXPECT_EQ(ReadBack(*d, *t, {"id", "value"}),

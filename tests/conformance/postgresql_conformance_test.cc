@@ -1,5 +1,4 @@
 #include <atomic>
-
 #include <nlohmann/json.hpp>
 
 #include "plugins/destination/postgresql/pg_test_server.h"
@@ -45,11 +44,12 @@ class PostgresqlStore : public Store {
   Logger logger_;
 };
 
-INSTANTIATE_TEST_SUITE_P(
-    Postgresql, DestinationConformance,
-    ::testing::Values(ConformanceTarget{"postgresql",
-                                        [] { return std::make_unique<PostgresqlStore>(); }}),
-    [](const ::testing::TestParamInfo<ConformanceTarget>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Postgresql, DestinationConformance,
+                         ::testing::Values(ConformanceTarget{
+                             "postgresql", [] { return std::make_unique<PostgresqlStore>(); }}),
+                         [](const ::testing::TestParamInfo<ConformanceTarget>& info) {
+                           return info.param.name;
+                         });
 
 }  // namespace
 }  // namespace quarry::conformance

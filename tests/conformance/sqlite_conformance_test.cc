@@ -1,5 +1,4 @@
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "plugins/destination/sqlite/sqlite_destination.h"
@@ -43,10 +42,10 @@ class SqliteStore : public Store {
 INSTANTIATE_TEST_SUITE_P(
     Builtin, DestinationConformance,
     ::testing::Values(
-        ConformanceTarget{"sqlite",
-                          [] { return std::make_unique<SqliteStore>(plugins::NewSqliteDestination); }},
-        ConformanceTarget{"test",
-                          [] { return std::make_unique<SqliteStore>(plugins::NewTestDestination); }}),
+        ConformanceTarget{
+            "sqlite", [] { return std::make_unique<SqliteStore>(plugins::NewSqliteDestination); }},
+        ConformanceTarget{
+            "test", [] { return std::make_unique<SqliteStore>(plugins::NewTestDestination); }}),
     [](const ::testing::TestParamInfo<ConformanceTarget>& info) { return info.param.name; });
 
 }  // namespace

@@ -136,7 +136,6 @@ constexpr int64_t kMicrosPerDay = 86'400'000'000;
 constexpr int64_t kFixedFirstDay = -719'528;  // 0000-01-01
 constexpr int64_t kFixedEndDay = 2'932'897;   // 10000-01-01
 
-
 // The expanded form of a day outside years 0000-9999; returns its length.
 int FormatExpandedDate(int64_t days, char* out) {
   int64_t y = 0;

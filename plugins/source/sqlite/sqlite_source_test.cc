@@ -1,5 +1,4 @@
 #include "plugins/source/sqlite/sqlite_source.h"
-#include "plugins/source/testing/source_test_support.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -14,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "plugins/source/testing/source_test_support.h"
 
 namespace quarry::plugins {
 namespace {

@@ -65,8 +65,8 @@ inline constexpr size_t kRowBuffer = 512;
 // Fills `row` for resource number n; its strings point into `buf` or into static storage.
 inline void MakeRow(uint64_t seed, uint64_t n, char* buf, Row* row) {
   static constexpr std::string_view kRegions[] = {
-      "us-east-1",      "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2",
-      "ap-northeast-1", "sa-east-1", "ca-central-1"};
+      "us-east-1",      "us-west-2",      "eu-west-1", "eu-central-1",
+      "ap-southeast-2", "ap-northeast-1", "sa-east-1", "ca-central-1"};
   static constexpr std::string_view kTypes[] = {"instance", "volume",   "bucket",
                                                 "function", "database", "load-balancer"};
   static constexpr std::string_view kStates[] = {"running", "stopped", "pending", "terminated"};

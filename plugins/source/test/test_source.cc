@@ -89,16 +89,26 @@ class TestSource : public plugin::SourcePlugin {
     schema::Table data{"test_testdata_table", "Test Testdata Table",
                        "One row per client with a column of every supported type."};
     data.columns = {
-        Pk("client_id", types::int64()),   Col("bool", types::boolean()),
-        Col("int8", types::int8()),        Col("int16", types::int16()),
-        Col("int32", types::int32()),      Col("int64", types::int64()),
-        Col("uint8", types::uint8()),      Col("uint16", types::uint16()),
-        Col("uint32", types::uint32()),    Col("uint64", types::uint64()),
-        Col("float32", types::float32()),  Col("float64", types::float64()),
-        Col("utf8", types::utf8()),        Col("binary", types::binary()),
-        Col("timestamp", types::timestamp()), Col("date32", types::date32()),
-        Col("uuid", types::uuid()),        Col("json", types::json()),
-        Col("inet", types::inet()),        Col("mac", types::mac()),
+        Pk("client_id", types::int64()),
+        Col("bool", types::boolean()),
+        Col("int8", types::int8()),
+        Col("int16", types::int16()),
+        Col("int32", types::int32()),
+        Col("int64", types::int64()),
+        Col("uint8", types::uint8()),
+        Col("uint16", types::uint16()),
+        Col("uint32", types::uint32()),
+        Col("uint64", types::uint64()),
+        Col("float32", types::float32()),
+        Col("float64", types::float64()),
+        Col("utf8", types::utf8()),
+        Col("binary", types::binary()),
+        Col("timestamp", types::timestamp()),
+        Col("date32", types::date32()),
+        Col("uuid", types::uuid()),
+        Col("json", types::json()),
+        Col("inet", types::inet()),
+        Col("mac", types::mac()),
         Col("int64_list", types::list(types::int64())),
         Col("utf8_list", types::list(types::utf8())),
         Col("null_utf8", types::utf8(), "Always null"),
@@ -129,11 +139,8 @@ class TestSource : public plugin::SourcePlugin {
                          "first, new_events_per_run more at each later sync. Incremental by seq."};
     schema::Column seq = Pk("seq", types::int64(), "Sequence number within the client's log");
     seq.incremental_key = true;
-    events.columns = {seq,
-                      Pk("client_id", types::int64()),
-                      Col("kind", types::utf8()),
-                      Col("payload", types::json()),
-                      Col("created_at", types::timestamp())};
+    events.columns = {seq, Pk("client_id", types::int64()), Col("kind", types::utf8()),
+                      Col("payload", types::json()), Col("created_at", types::timestamp())};
     events.is_incremental = true;
 
     std::vector<schema::TablePtr> out;
@@ -150,9 +157,9 @@ class TestSource : public plugin::SourcePlugin {
       const std::string key = kv.substr(0, eq), want = kv.substr(eq + 1);
       const char* got = std::getenv(key.c_str());
       if (got == nullptr || want != got) {
-        return Status::Invalid(fmt::format(
-            "required environment variable {} is {} (want \"{}\")", key,
-            got == nullptr ? "not set" : fmt::format("\"{}\"", got), want));
+        return Status::Invalid(
+            fmt::format("required environment variable {} is {} (want \"{}\")", key,
+                        got == nullptr ? "not set" : fmt::format("\"{}\"", got), want));
       }
     }
     return Status::OK();
@@ -165,26 +172,24 @@ class TestSource : public plugin::SourcePlugin {
     auto failing = [](const ResolveContext&, RowWriter&) -> Status {
       return Status::IOError("failing as asked (fail_immediately: true)");
     };
-    resolvers["test_some_table"] = fail ? scheduler::Resolver(failing)
-                                        : [o](const ResolveContext& ctx, RowWriter& out) {
-                                            return ResolveSome(o, ctx, out);
-                                          };
-    resolvers["test_sub_table"] = fail ? scheduler::Resolver(failing)
-                                       : [o](const ResolveContext& ctx, RowWriter& out) {
-                                           return ResolveSub(o, ctx, out);
-                                         };
-    resolvers["test_testdata_table"] = fail ? scheduler::Resolver(failing)
-                                            : [o](const ResolveContext& ctx, RowWriter& out) {
-                                                return ResolveTestdata(o, ctx, out);
-                                              };
+    resolvers["test_some_table"] =
+        fail ? scheduler::Resolver(failing)
+             : [o](const ResolveContext& ctx, RowWriter& out) { return ResolveSome(o, ctx, out); };
+    resolvers["test_sub_table"] =
+        fail ? scheduler::Resolver(failing)
+             : [o](const ResolveContext& ctx, RowWriter& out) { return ResolveSub(o, ctx, out); };
+    resolvers["test_testdata_table"] =
+        fail ? scheduler::Resolver(failing) : [o](const ResolveContext& ctx, RowWriter& out) {
+          return ResolveTestdata(o, ctx, out);
+        };
     resolvers["test_events"] = fail ? scheduler::Resolver(failing)
                                     : [o, &request](const ResolveContext& ctx, RowWriter& out) {
                                         return ResolveEvents(o, request, ctx, out);
                                       };
-    resolvers["test_inventory"] = fail ? scheduler::Resolver(failing)
-                                       : [o](const ResolveContext& ctx, RowWriter& out) {
-                                           return ResolveInventory(o, ctx, out);
-                                         };
+    resolvers["test_inventory"] =
+        fail ? scheduler::Resolver(failing) : [o](const ResolveContext& ctx, RowWriter& out) {
+          return ResolveInventory(o, ctx, out);
+        };
     scheduler::SchedulerOptions so;
     so.concurrency = static_cast<int>(o.concurrency);
     so.num_clients = static_cast<int>(o.num_clients);
@@ -278,8 +283,8 @@ class TestSource : public plugin::SourcePlugin {
       char* end = nullptr;
       *value = std::strtoll(it->second.c_str(), &end, 10);
       if (it->second.empty() || *end != '\0' || *value < 0) {
-        return Status::Invalid(fmt::format("saved cursor {} is not a count: \"{}\"", key,
-                                           it->second));
+        return Status::Invalid(
+            fmt::format("saved cursor {} is not a count: \"{}\"", key, it->second));
       }
       return Status::OK();
     };

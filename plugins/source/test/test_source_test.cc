@@ -110,7 +110,8 @@ TEST(TestSourceTest, RequiredEnvIsChecked) {
   ASSERT_TRUE(src->Configure({{"required_env", {"QUARRY_TEST_NOT_SET_X=1"}}}).ok());
   Logger logger;
   Status st = src->Init({&logger});
-  EXPECT_EQ(st.message(), "required environment variable QUARRY_TEST_NOT_SET_X is not set (want \"1\")");
+  EXPECT_EQ(st.message(),
+            "required environment variable QUARRY_TEST_NOT_SET_X is not set (want \"1\")");
 }
 
 TEST(TestSourceTest, UnknownOptionIsRejected) {

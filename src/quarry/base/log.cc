@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "quarry/base/time.h"
@@ -32,7 +31,10 @@ Result<LogFormat> ParseLogFormat(std::string_view s) {
   return Status::Invalid(fmt::format("unknown log format \"{}\" (use text or json)", s));
 }
 
-Logger::Logger() { options_.to_stderr = false; options_.level = LogLevel::kError; }
+Logger::Logger() {
+  options_.to_stderr = false;
+  options_.level = LogLevel::kError;
+}
 
 Logger::Logger(Options options, std::FILE* file) : options_(std::move(options)), file_(file) {}
 

@@ -20,9 +20,9 @@ enum class StatusCode {
   kOk = 0,
   kInvalidArgument,  // bad input from a user: config, data, flags
   kNotFound,
-  kIOError,          // the outside world failed: files, databases, network
+  kIOError,  // the outside world failed: files, databases, network
   kCancelled,
-  kInternal,         // a bug in Quarry
+  kInternal,  // a bug in Quarry
 };
 
 class [[nodiscard]] Status {
@@ -55,7 +55,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
@@ -80,10 +80,10 @@ class [[nodiscard]] Result {
 #define QUARRY_CONCAT(a, b) QUARRY_CONCAT_INNER(a, b)
 
 // Returns the status from the enclosing function when `expr` is not OK.
-#define QUARRY_RETURN_NOT_OK(expr)            \
-  do {                                        \
-    ::quarry::Status _st = (expr);            \
-    if (!_st.ok()) return _st;                \
+#define QUARRY_RETURN_NOT_OK(expr) \
+  do {                             \
+    ::quarry::Status _st = (expr); \
+    if (!_st.ok()) return _st;     \
   } while (false)
 
 #define QUARRY_ASSIGN_OR_RETURN_IMPL(tmp, lhs, rexpr) \

@@ -1,6 +1,7 @@
 // `quarry`: the command line. Parses flags, loads the config, runs the engine, prints the
 // CloudQuery-style result line and maps outcomes to exit codes:
 //   0 success, 1 a sync failed or a table had errors, 2 invalid configuration or usage.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -13,8 +14,6 @@
 #include <fstream>
 #include <iostream>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "plugins/builtin.h"
 #include "quarry/base/time.h"
@@ -99,9 +98,9 @@ class ProgressLine {
       last_rows = rows;
       last_t = now;
       const auto tables = progress_.ActiveTables(2'000'000, 3);
-      std::string line = fmt::format("Syncing: {} rows ({} rows/s), elapsed {}", WithThousands(rows),
-                                     WithThousands(static_cast<int64_t>(rate)),
-                                     FormatDuration(now - start_));
+      std::string line =
+          fmt::format("Syncing: {} rows ({} rows/s), elapsed {}", WithThousands(rows),
+                      WithThousands(static_cast<int64_t>(rate)), FormatDuration(now - start_));
       if (!tables.empty()) line += ", tables: " + Join(tables);
       std::fprintf(stderr, "\r\033[K%s", line.c_str());
       std::fflush(stderr);
@@ -236,7 +235,6 @@ int RunTables(Logger& logger, const std::vector<std::string>& paths, const std::
   int code = kExitOk;
   auto session = OpenSession(logger, paths, &code);
   if (!session) return code;
-  engine::Engine& eng = *session->engine;
   engine::Plan* plan = &session->plan;
   namespace fs = std::filesystem;
   for (const auto& ps : plan->sources) {
@@ -306,8 +304,6 @@ int RunValidate(Logger& logger, const std::vector<std::string>& paths) {
   int code = kExitOk;
   auto session = OpenSession(logger, paths, &code);
   if (!session) return code;
-  engine::Engine& eng = *session->engine;
-  engine::Plan* plan = &session->plan;
   std::cout << fmt::format("Configuration is valid: {} source(s), {} destination(s).",
                            session->config.sources.size(), session->config.destinations.size())
             << std::endl;
@@ -391,8 +387,8 @@ int Main(int argc, char** argv) {
   std::vector<std::string> reset_tables;
   auto* state_show = state->add_subcommand("show", "List the saved cursors per source and table.");
   state_show->add_option("config", paths, "YAML files or directories")->required();
-  auto* state_reset =
-      state->add_subcommand("reset", "Delete saved cursors: the next sync re-fetches those tables.");
+  auto* state_reset = state->add_subcommand(
+      "reset", "Delete saved cursors: the next sync re-fetches those tables.");
   state_reset->add_option("config", paths, "YAML files or directories")->required();
   state_reset->add_option("--table", reset_tables, "only tables matching these patterns");
   for (auto* c : {state, state_show, state_reset}) {
@@ -403,7 +399,8 @@ int Main(int argc, char** argv) {
   validate->add_option("config", paths, "YAML files or directories")->required();
   validate->set_version_flag("--version", std::string("quarry ") + QUARRY_VERSION);
 
-  auto* plugin_cmd = app.add_subcommand("plugin", "Serve a built-in plugin over the CloudQuery plugin protocol.");
+  auto* plugin_cmd =
+      app.add_subcommand("plugin", "Serve a built-in plugin over the CloudQuery plugin protocol.");
   plugin_cmd->require_subcommand(1);
   rpc::ServeOptions serve_opts;
   serve_opts.version = QUARRY_VERSION;
@@ -416,8 +413,9 @@ int Main(int argc, char** argv) {
   serve->add_option("--network", serve_opts.network, "tcp or unix")
       ->check(CLI::IsMember({"tcp", "unix"}))
       ->capture_default_str();
-  serve->add_option("--kind", serve_opts.kind,
-                    "serve only this role of a plugin that is both (source or destination)")
+  serve
+      ->add_option("--kind", serve_opts.kind,
+                   "serve only this role of a plugin that is both (source or destination)")
       ->check(CLI::IsMember({"source", "destination"}));
   for (auto* c : {plugin_cmd, serve}) {
     c->set_version_flag("--version", std::string("quarry ") + QUARRY_VERSION);

@@ -70,9 +70,9 @@ Status PluginSpec::LocateError(const Status& status) const {
     }
   }
   Status located = ErrorAt(key, msg);
-  return Status(status.code() == StatusCode::kNotFound ? StatusCode::kInvalidArgument
-                                                       : status.code(),
-                located.message());
+  return Status(
+      status.code() == StatusCode::kNotFound ? StatusCode::kInvalidArgument : status.code(),
+      located.message());
 }
 
 const DestinationSpec* Config::FindDestination(std::string_view name) const {

@@ -102,8 +102,8 @@ std::string Link(std::string_view name) {
   return out;
 }
 
-void AddPages(const schema::Table& t, std::map<std::string, std::string>* pages,
-              std::string* index, int depth) {
+void AddPages(const schema::Table& t, std::map<std::string, std::string>* pages, std::string* index,
+              int depth) {
   *index += fmt::format("{}- [{}]({}){}\n", std::string(static_cast<size_t>(depth) * 2, ' '),
                         Text(t.name), Link(t.name), t.is_incremental ? " (Incremental)" : "");
   std::string md = fmt::format("# Table: {}\n\n", Text(t.name));
@@ -111,8 +111,10 @@ void AddPages(const schema::Table& t, std::map<std::string, std::string>* pages,
   if (t.is_incremental) {
     std::string keys;
     for (const auto& k : IncrementalKeys(t)) keys += (keys.empty() ? "" : ", ") + Text(k);
-    md += fmt::format("This table is **incremental**: each sync fetches only rows past its "
-                      "cursor ({}).\n\n", keys.empty() ? "set by the source" : keys);
+    md += fmt::format(
+        "This table is **incremental**: each sync fetches only rows past its "
+        "cursor ({}).\n\n",
+        keys.empty() ? "set by the source" : keys);
   }
   const auto pks = t.PrimaryKeys();
   if (!pks.empty()) {
@@ -130,7 +132,8 @@ void AddPages(const schema::Table& t, std::map<std::string, std::string>* pages,
     }
     md += "\n";
   }
-  md += "## Columns\n\n| Name | Type | Notes |\n| ------------- | ------------- | ------------- |\n";
+  md +=
+      "## Columns\n\n| Name | Type | Notes |\n| ------------- | ------------- | ------------- |\n";
   for (const auto& c : t.columns) {
     std::string notes;
     if (c.primary_key) notes += "primary key";

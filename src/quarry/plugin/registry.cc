@@ -53,14 +53,15 @@ Status CheckRegistry(std::string_view registry, std::string_view kind) {
 Result<std::unique_ptr<SourcePlugin>> PluginRegistry::MakeSource(std::string_view registry,
                                                                  std::string_view path) const {
   if (IsRemoteRegistry(registry) && remote_source_) {
-    if (path.empty()) return Status::Invalid("path: required for registry: " + std::string(registry));
+    if (path.empty())
+      return Status::Invalid("path: required for registry: " + std::string(registry));
     return remote_source_(registry, path);
   }
   QUARRY_RETURN_NOT_OK(CheckRegistry(registry, "source"));
   auto it = sources_.find(PluginName(path));
   if (it == sources_.end()) {
-    return Status::NotFound(fmt::format("path: unknown source plugin \"{}\" (available: {})",
-                                        path, Names(sources_)));
+    return Status::NotFound(
+        fmt::format("path: unknown source plugin \"{}\" (available: {})", path, Names(sources_)));
   }
   return it->second();
 }
@@ -68,14 +69,15 @@ Result<std::unique_ptr<SourcePlugin>> PluginRegistry::MakeSource(std::string_vie
 Result<std::unique_ptr<DestinationPlugin>> PluginRegistry::MakeDestination(
     std::string_view registry, std::string_view path) const {
   if (IsRemoteRegistry(registry) && remote_destination_) {
-    if (path.empty()) return Status::Invalid("path: required for registry: " + std::string(registry));
+    if (path.empty())
+      return Status::Invalid("path: required for registry: " + std::string(registry));
     return remote_destination_(registry, path);
   }
   QUARRY_RETURN_NOT_OK(CheckRegistry(registry, "destination"));
   auto it = destinations_.find(PluginName(path));
   if (it == destinations_.end()) {
-    return Status::NotFound(fmt::format(
-        "path: unknown destination plugin \"{}\" (available: {})", path, Names(destinations_)));
+    return Status::NotFound(fmt::format("path: unknown destination plugin \"{}\" (available: {})",
+                                        path, Names(destinations_)));
   }
   return it->second();
 }

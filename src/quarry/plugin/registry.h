@@ -24,8 +24,8 @@ class PluginRegistry {
 
   // How `registry: grpc` and `registry: local` plugins are made (the rpc layer sets these;
   // without them those registries are an error).
-  using RemoteSourceFactory =
-      std::function<std::unique_ptr<SourcePlugin>(std::string_view registry, std::string_view path)>;
+  using RemoteSourceFactory = std::function<std::unique_ptr<SourcePlugin>(std::string_view registry,
+                                                                          std::string_view path)>;
   using RemoteDestinationFactory = std::function<std::unique_ptr<DestinationPlugin>(
       std::string_view registry, std::string_view path)>;
   void SetRemoteFactories(RemoteSourceFactory source, RemoteDestinationFactory destination);

@@ -66,8 +66,8 @@ class Connection {
                                            c->process_->LastLines()));
       }
       if (std::chrono::system_clock::now() > deadline) {
-        return Status::IOError(fmt::format("{}: no gRPC server at {} after {} s", where, c->target_,
-                                           timeout.count()));
+        return Status::IOError(
+            fmt::format("{}: no gRPC server at {} after {} s", where, c->target_, timeout.count()));
       }
     }
     c->stub_ = pb::Plugin::NewStub(c->channel_);
@@ -445,6 +445,14 @@ class RemoteDestination final : public plugin::DestinationPlugin {
                   });
   }
 
+  // Plugins built before table_name read only the (now deprecated) table field.
+  static void SetDeprecatedTable(pb::Write::MessageDeleteStale* d, std::string encoded) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    d->set_table(std::move(encoded));
+#pragma GCC diagnostic pop
+  }
+
   Result<int64_t> DeleteStale(const schema::Table& table, std::string_view source_name,
                               int64_t sync_time_us) override {
     QUARRY_RETURN_NOT_OK(Stream(
@@ -452,7 +460,7 @@ class RemoteDestination final : public plugin::DestinationPlugin {
           pb::Write::Request req;
           auto* d = req.mutable_delete_();
           d->set_table_name(table.name);
-          d->set_table(ipc::EncodeTable(*Outgoing(table)));
+          SetDeprecatedTable(d, ipc::EncodeTable(*Outgoing(table)));
           d->set_source_name(std::string(source_name));
           d->mutable_sync_time()->set_seconds(sync_time_us / 1'000'000);
           d->mutable_sync_time()->set_nanos(static_cast<int32_t>(sync_time_us % 1'000'000) * 1000);

@@ -577,10 +577,14 @@ class PluginService final : public pb::Plugin::Service {
         const auto& d = req.delete_();
         std::string name = d.table_name();
         schema::TablePtr t;
+        // Clients of protocol v3 before table_name sent only the (now deprecated) table.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
         if (name.empty() && !d.table().empty()) {
           QUARRY_ASSIGN_OR_RETURN(t, ipc::DecodeTable(d.table()));
           name = t->name;
         }
+#pragma GCC diagnostic pop
         if (auto it = tables->find(name); it != tables->end()) t = it->second;
         if (!t) {
           schema::Table bare;

@@ -65,7 +65,8 @@ Result<types::RecordBatchPtr> ConformBatch(const schema::Table& table,
   const int64_t n = record.num_rows();
   // Columns filled in here are as long as the record: some column of its own must bound that.
   if (rs.num_fields() == 0 && n > 0) {
-    return Status::Invalid(fmt::format("table {}: record of {} rows without columns", table.name, n));
+    return Status::Invalid(
+        fmt::format("table {}: record of {} rows without columns", table.name, n));
   }
   std::vector<types::ArrayPtr> cols;
   cols.reserve(table.columns.size());

@@ -59,8 +59,9 @@ TEST(WireTest, ConformRefusesWhatDoesNotFit) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().message(), "table items: record has no column id (not null)");
   auto no_columns = ConformBatch(
-      *table, types::RecordBatch(std::make_shared<const types::Schema>(std::vector<types::Field>{}),
-                                 int64_t{1} << 40, {}),
+      *table,
+      types::RecordBatch(std::make_shared<const types::Schema>(std::vector<types::Field>{}),
+                         int64_t{1} << 40, {}),
       {});
   ASSERT_FALSE(no_columns.ok());
   EXPECT_EQ(no_columns.status().message(),

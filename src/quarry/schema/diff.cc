@@ -38,12 +38,13 @@ std::vector<TableChange> DiffColumns(const std::vector<ColumnDef>& have,
     const ColumnDef* h = Find(have, w.name);
     if (h == nullptr) {
       const bool required = w.not_null || w.primary_key;
-      changes.push_back({required ? ChangeKind::kAddRequiredColumn : ChangeKind::kAddColumn,
-                         w.name, w.type});
+      changes.push_back(
+          {required ? ChangeKind::kAddRequiredColumn : ChangeKind::kAddColumn, w.name, w.type});
       continue;
     }
     if (Lower(h->type) != Lower(w.type)) {
-      changes.push_back({ChangeKind::kChangeType, w.name, fmt::format("{} -> {}", h->type, w.type)});
+      changes.push_back(
+          {ChangeKind::kChangeType, w.name, fmt::format("{} -> {}", h->type, w.type)});
     }
     if (h->not_null != w.not_null && !w.primary_key) {
       changes.push_back({ChangeKind::kChangeNotNull, w.name,
@@ -69,8 +70,8 @@ std::vector<TableChange> DiffColumns(const std::vector<ColumnDef>& have,
       if (h.primary_key && (w == nullptr || !w->primary_key)) same = false;
     }
     if (!same) {
-      changes.push_back({ChangeKind::kChangePrimaryKey, "",
-                         fmt::format("{} -> {}", PkList(have), PkList(want))});
+      changes.push_back(
+          {ChangeKind::kChangePrimaryKey, "", fmt::format("{} -> {}", PkList(have), PkList(want))});
     }
   }
   return changes;
@@ -82,7 +83,8 @@ bool IsSafe(const TableChange& change) {
 
 std::string Describe(const TableChange& c) {
   switch (c.kind) {
-    case ChangeKind::kAddColumn: return fmt::format("add column {} ({})", c.column, c.detail);
+    case ChangeKind::kAddColumn:
+      return fmt::format("add column {} ({})", c.column, c.detail);
     case ChangeKind::kAddRequiredColumn:
       return fmt::format("add not-null or primary-key column {} ({})", c.column, c.detail);
     case ChangeKind::kRemoveColumn:
@@ -92,8 +94,10 @@ std::string Describe(const TableChange& c) {
                          c.column);
     case ChangeKind::kChangeType:
       return fmt::format("change type of column {}: {}", c.column, c.detail);
-    case ChangeKind::kChangeNotNull: return fmt::format("column {}: {}", c.column, c.detail);
-    case ChangeKind::kChangePrimaryKey: return fmt::format("change primary key {}", c.detail);
+    case ChangeKind::kChangeNotNull:
+      return fmt::format("column {}: {}", c.column, c.detail);
+    case ChangeKind::kChangePrimaryKey:
+      return fmt::format("change primary key {}", c.detail);
   }
   return "unknown change";
 }

@@ -19,9 +19,9 @@ struct ColumnDef {
 };
 
 enum class ChangeKind {
-  kAddColumn,          // new nullable, non-key column: safe
-  kAddRequiredColumn,  // new column that is NOT NULL or part of the primary key: needs a rebuild
-  kRemoveColumn,       // the column stays in place: safe
+  kAddColumn,             // new nullable, non-key column: safe
+  kAddRequiredColumn,     // new column that is NOT NULL or part of the primary key: needs a rebuild
+  kRemoveColumn,          // the column stays in place: safe
   kRemoveRequiredColumn,  // a NOT NULL column no longer written: every insert would fail
   kChangeType,
   kChangeNotNull,

@@ -18,8 +18,9 @@ TEST(DiffTest, NewNullableColumnIsSafe) {
 }
 
 TEST(DiffTest, LossyChangesAreNotSafe) {
-  auto changes = DiffColumns({{"id", "integer", true, true}, {"n", "integer"}, {"old", "text"}},
-                             {{"id", "text", true, true}, {"k", "text", true, false}, {"n", "INTEGER"}});
+  auto changes =
+      DiffColumns({{"id", "integer", true, true}, {"n", "integer"}, {"old", "text"}},
+                  {{"id", "text", true, true}, {"k", "text", true, false}, {"n", "INTEGER"}});
   EXPECT_EQ(Describe(changes), (std::vector<std::string>{
                                    "change type of column id: integer -> text",
                                    "add not-null or primary-key column k (text)",
@@ -30,8 +31,9 @@ TEST(DiffTest, LossyChangesAreNotSafe) {
 TEST(DiffTest, DroppingANotNullColumnIsNotSafe) {
   auto changes = DiffColumns({{"id", "integer", true, true}, {"req", "text", true, false}},
                              {{"id", "integer", true, true}});
-  EXPECT_EQ(Describe(changes), std::vector<std::string>{
-                                   "column req is NOT NULL but no longer synced (inserts would fail)"});
+  EXPECT_EQ(
+      Describe(changes),
+      std::vector<std::string>{"column req is NOT NULL but no longer synced (inserts would fail)"});
 }
 
 TEST(DiffTest, PrimaryKeyChangeIsReported) {

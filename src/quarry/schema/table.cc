@@ -65,7 +65,8 @@ Result<TablePtr> FinalizeWithParent(Table t, const std::string& parent) {
       return Status::Invalid(fmt::format("table {}: invalid column name \"{}\": {}", t.name,
                                          PrintableName(c.name), problem));
     }
-    if (!c.type) return Status::Invalid(fmt::format("table {}: column {} has no type", t.name, c.name));
+    if (!c.type)
+      return Status::Invalid(fmt::format("table {}: column {} has no type", t.name, c.name));
     if (!names.insert(c.name).second) {
       return Status::Invalid(fmt::format("table {}: duplicate column {}", t.name, c.name));
     }
@@ -123,10 +124,12 @@ TablePtr WithCqColumns(const Table& table, bool cq_id_only) {
   }
   std::vector<Column> cols;
   if (t.ColumnIndex(kCqSourceName) < 0) {
-    cols.push_back({std::string(kCqSourceName), types::utf8(), "Name of the source that synced the row"});
+    cols.push_back(
+        {std::string(kCqSourceName), types::utf8(), "Name of the source that synced the row"});
   }
   if (t.ColumnIndex(kCqSyncTime) < 0) {
-    cols.push_back({std::string(kCqSyncTime), types::timestamp(), "Start time of the sync that wrote the row"});
+    cols.push_back({std::string(kCqSyncTime), types::timestamp(),
+                    "Start time of the sync that wrote the row"});
   }
   if (!had_id) {
     Column id{std::string(kCqId), types::uuid(), "Unique id of the row"};
@@ -202,8 +205,8 @@ Result<std::vector<TablePtr>> SelectTables(const std::vector<TablePtr>& tree,
       if (!hit) {
         std::string names;
         for (const auto& t : all) names += (names.empty() ? "" : ", ") + t->name;
-        return Status::Invalid(fmt::format("{}: pattern \"{}\" matches no table (tables: {})",
-                                           key, p, names));
+        return Status::Invalid(
+            fmt::format("{}: pattern \"{}\" matches no table (tables: {})", key, p, names));
       }
     }
     return Status::OK();

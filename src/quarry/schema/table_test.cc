@@ -49,8 +49,9 @@ TEST(SelectTablesTest, PatternMatchingNothingIsAnError) {
   EXPECT_EQ(Names(SelectTables(Tree(), {{"nope_*"}, {}, true})),
             "error: tables: pattern \"nope_*\" matches no table (tables: parent, parent_child, "
             "parent_child_leaf, other)");
-  EXPECT_NE(Names(SelectTables(Tree(), {{"*"}, {"zzz"}, true})).find("skip_tables: pattern \"zzz\""),
-            std::string::npos);
+  EXPECT_NE(
+      Names(SelectTables(Tree(), {{"*"}, {"zzz"}, true})).find("skip_tables: pattern \"zzz\""),
+      std::string::npos);
   EXPECT_NE(Names(SelectTables(Tree(), {{}, {}, true})).find("at least one pattern"),
             std::string::npos);
 }

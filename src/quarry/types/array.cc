@@ -9,8 +9,8 @@
 
 namespace quarry::types {
 
-Array::Array(TypePtr type, int64_t length, int64_t null_count, BufferPtr validity,
-             BufferPtr values, BufferPtr data, ArrayPtr child)
+Array::Array(TypePtr type, int64_t length, int64_t null_count, BufferPtr validity, BufferPtr values,
+             BufferPtr data, ArrayPtr child)
     : type_(std::move(type)),
       length_(length),
       null_count_(null_count),
@@ -42,11 +42,21 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20) {
           out->append(fmt::format("\\u{:04x}", c));
@@ -107,12 +117,24 @@ void AppendValueJson(const Array& a, int64_t i, std::string* out) {
     return;
   }
   switch (a.type()->id()) {
-    case TypeId::kBool: out->append(a.BoolValue(i) ? "true" : "false"); break;
-    case TypeId::kInt8: fmt::format_to(std::back_inserter(*out), "{}", a.Value<int8_t>(i)); break;
-    case TypeId::kInt16: fmt::format_to(std::back_inserter(*out), "{}", a.Value<int16_t>(i)); break;
-    case TypeId::kInt32: fmt::format_to(std::back_inserter(*out), "{}", a.Value<int32_t>(i)); break;
-    case TypeId::kInt64: fmt::format_to(std::back_inserter(*out), "{}", a.Value<int64_t>(i)); break;
-    case TypeId::kUint8: fmt::format_to(std::back_inserter(*out), "{}", a.Value<uint8_t>(i)); break;
+    case TypeId::kBool:
+      out->append(a.BoolValue(i) ? "true" : "false");
+      break;
+    case TypeId::kInt8:
+      fmt::format_to(std::back_inserter(*out), "{}", a.Value<int8_t>(i));
+      break;
+    case TypeId::kInt16:
+      fmt::format_to(std::back_inserter(*out), "{}", a.Value<int16_t>(i));
+      break;
+    case TypeId::kInt32:
+      fmt::format_to(std::back_inserter(*out), "{}", a.Value<int32_t>(i));
+      break;
+    case TypeId::kInt64:
+      fmt::format_to(std::back_inserter(*out), "{}", a.Value<int64_t>(i));
+      break;
+    case TypeId::kUint8:
+      fmt::format_to(std::back_inserter(*out), "{}", a.Value<uint8_t>(i));
+      break;
     case TypeId::kUint16:
       fmt::format_to(std::back_inserter(*out), "{}", a.Value<uint16_t>(i));
       break;
@@ -122,12 +144,20 @@ void AppendValueJson(const Array& a, int64_t i, std::string* out) {
     case TypeId::kUint64:
       fmt::format_to(std::back_inserter(*out), "{}", a.Value<uint64_t>(i));
       break;
-    case TypeId::kFloat32: AppendFloatJson(a.Value<float>(i), out); break;
-    case TypeId::kFloat64: AppendFloatJson(a.Value<double>(i), out); break;
+    case TypeId::kFloat32:
+      AppendFloatJson(a.Value<float>(i), out);
+      break;
+    case TypeId::kFloat64:
+      AppendFloatJson(a.Value<double>(i), out);
+      break;
     case TypeId::kUtf8:
     case TypeId::kInet:
-    case TypeId::kMac: AppendJsonString(a.GetView(i), out); break;
-    case TypeId::kJson: out->append(a.GetView(i)); break;
+    case TypeId::kMac:
+      AppendJsonString(a.GetView(i), out);
+      break;
+    case TypeId::kJson:
+      out->append(a.GetView(i));
+      break;
     case TypeId::kBinary:
       out->push_back('"');
       AppendBase64(a.GetView(i), out);
@@ -136,7 +166,9 @@ void AppendValueJson(const Array& a, int64_t i, std::string* out) {
     case TypeId::kTimestamp:
       AppendJsonString(FormatRfc3339(a.Value<int64_t>(i)), out);
       break;
-    case TypeId::kDate32: AppendJsonString(FormatDate(a.Value<int32_t>(i)), out); break;
+    case TypeId::kDate32:
+      AppendJsonString(FormatDate(a.Value<int32_t>(i)), out);
+      break;
     case TypeId::kUuid: {
       char buf[36];
       FormatUuid(reinterpret_cast<const uint8_t*>(a.GetView(i).data()), buf);

@@ -25,9 +25,13 @@ int64_t ArrayBuilder::size_bytes() const {
 
 void ArrayBuilder::AppendNull() {
   switch (layout_) {
-    case Layout::kBitmap: AppendBit(&values_, length_, false); break;
+    case Layout::kBitmap:
+      AppendBit(&values_, length_, false);
+      break;
     case Layout::kFixedWidth:
-    case Layout::kFixedBinary: values_.AppendZeros(width_); break;
+    case Layout::kFixedBinary:
+      values_.AppendZeros(width_);
+      break;
     case Layout::kVarBinary:
       values_.AppendValue<int32_t>(static_cast<int32_t>(data_.size()));
       break;
@@ -53,9 +57,13 @@ void ArrayBuilder::Truncate(int64_t length) {
     if (((validity_.data()[i >> 3] >> (i & 7)) & 1) == 0) ++nulls;
   }
   switch (layout_) {
-    case Layout::kBitmap: clear_tail(&values_); break;
+    case Layout::kBitmap:
+      clear_tail(&values_);
+      break;
     case Layout::kFixedWidth:
-    case Layout::kFixedBinary: values_.Truncate(length * width_); break;
+    case Layout::kFixedBinary:
+      values_.Truncate(length * width_);
+      break;
     case Layout::kVarBinary:
     case Layout::kList: {
       int32_t end;
@@ -77,11 +85,17 @@ void ArrayBuilder::Truncate(int64_t length) {
 Result<ArrayPtr> ArrayBuilder::Finish() {
   int64_t expected = 0;
   switch (layout_) {
-    case Layout::kBitmap: expected = (length_ + 7) / 8; break;
+    case Layout::kBitmap:
+      expected = (length_ + 7) / 8;
+      break;
     case Layout::kFixedWidth:
-    case Layout::kFixedBinary: expected = length_ * width_; break;
+    case Layout::kFixedBinary:
+      expected = length_ * width_;
+      break;
     case Layout::kVarBinary:
-    case Layout::kList: expected = (length_ + 1) * 4; break;
+    case Layout::kList:
+      expected = (length_ + 1) * 4;
+      break;
   }
   if (values_.size() != expected) {
     return Status::Internal("builder for " + type_->ToString() +

@@ -55,10 +55,10 @@ std::string DataType::ToString() const {
   return std::string(Info(id_).name);
 }
 
-#define QUARRY_SINGLETON(fn, id)        \
-  TypePtr fn() {                        \
-    static const TypePtr t = Make(id);  \
-    return t;                           \
+#define QUARRY_SINGLETON(fn, id)       \
+  TypePtr fn() {                       \
+    static const TypePtr t = Make(id); \
+    return t;                          \
   }
 QUARRY_SINGLETON(boolean, TypeId::kBool)
 QUARRY_SINGLETON(int8, TypeId::kInt8)

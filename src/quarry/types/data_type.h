@@ -40,11 +40,11 @@ enum class TypeId : uint8_t {
 
 // How values sit in memory (Arrow physical layouts).
 enum class Layout : uint8_t {
-  kBitmap,        // bool: one bit per value
-  kFixedWidth,    // ints, floats, timestamp, date32
-  kVarBinary,     // int32 offsets + data: utf8, binary, json, inet, mac
-  kFixedBinary,   // uuid: 16 bytes per value
-  kList,          // int32 offsets + child array
+  kBitmap,       // bool: one bit per value
+  kFixedWidth,   // ints, floats, timestamp, date32
+  kVarBinary,    // int32 offsets + data: utf8, binary, json, inet, mac
+  kFixedBinary,  // uuid: 16 bytes per value
+  kList,         // int32 offsets + child array
 };
 
 class DataType;

@@ -20,8 +20,8 @@ Result<RecordBatchPtr> RecordBatch::Make(SchemaPtr schema, int64_t num_rows,
   for (size_t i = 0; i < columns.size(); ++i) {
     const Field& f = schema->fields()[i];
     if (columns[i]->length() != num_rows) {
-      return Status::Invalid(fmt::format("record batch: column {} has {} rows, expected {}",
-                                         f.name, columns[i]->length(), num_rows));
+      return Status::Invalid(fmt::format("record batch: column {} has {} rows, expected {}", f.name,
+                                         columns[i]->length(), num_rows));
     }
     if (!columns[i]->type()->Equals(*f.type)) {
       return Status::Invalid(fmt::format("record batch: column {} is {}, field says {}", f.name,
@@ -66,8 +66,7 @@ Result<RecordBatchPtr> RecordBatchBuilder::Finish() {
   for (size_t i = 0; i < builders_.size(); ++i) {
     if (builders_[i]->length() != rows) {
       return Status::Internal(fmt::format("column {} has {} values but the batch has {} rows",
-                                          schema_->fields()[i].name, builders_[i]->length(),
-                                          rows));
+                                          schema_->fields()[i].name, builders_[i]->length(), rows));
     }
   }
   std::vector<ArrayPtr> columns;

@@ -1,8 +1,7 @@
 #include "quarry/writer/batch_writer.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <condition_variable>
 #include <thread>
