@@ -52,25 +52,38 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
+// A Result used against its preconditions (its value read while it holds an error, or built from
+// an OK status) is a bug in Quarry: it prints the error and aborts, in every build — never an
+// exception escaping to std::terminate.
+[[noreturn]] void ResultMisuse(const char* what, const Status& status);
+
 template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
-    assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
+    // REQUIRES: !status.ok()
+    if (std::get_if<Status>(&v_)->ok()) ResultMisuse("built from an OK status", Status::OK());
   }
 
   bool ok() const { return std::holds_alternative<T>(v_); }
-  Status status() const { return ok() ? Status::OK() : std::get<Status>(v_); }
-  // REQUIRES: ok()
-  T& operator*() & { return std::get<T>(v_); }
-  const T& operator*() const& { return std::get<T>(v_); }
-  T* operator->() { return &std::get<T>(v_); }
-  const T* operator->() const { return &std::get<T>(v_); }
-  T MoveValue() { return std::move(std::get<T>(v_)); }
-  T ValueOr(T fallback) const { return ok() ? std::get<T>(v_) : std::move(fallback); }
+  Status status() const { return ok() ? Status::OK() : *std::get_if<Status>(&v_); }
+  // REQUIRES: ok() (checked: aborts with the error otherwise)
+  T& operator*() & { return Value(); }
+  const T& operator*() const& { return Value(); }
+  T* operator->() { return &Value(); }
+  const T* operator->() const { return &Value(); }
+  T MoveValue() { return std::move(Value()); }
+  T ValueOr(T fallback) const { return ok() ? Value() : std::move(fallback); }
 
  private:
+  T& Value() {
+    T* v = std::get_if<T>(&v_);
+    if (v == nullptr) ResultMisuse("value read while it holds an error", *std::get_if<Status>(&v_));
+    return *v;
+  }
+  const T& Value() const { return const_cast<Result*>(this)->Value(); }
+
   std::variant<T, Status> v_;
 };
 

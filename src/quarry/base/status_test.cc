@@ -30,5 +30,16 @@ TEST(StatusTest, AssignOrReturnPropagatesTheFirstError) {
   EXPECT_EQ(r.status().message(), "odd number");
 }
 
+TEST(ResultDeathTest, ReadingTheValueOfAnErrorAbortsWithTheError) {
+  Result<int> r = Status::IOError("disk on fire");
+  EXPECT_DEATH((void)*r, "Result value read while it holds an error: .*disk on fire");
+  EXPECT_DEATH((void)r.MoveValue(), "disk on fire");
+  EXPECT_EQ(r.ValueOr(7), 7);
+}
+
+TEST(ResultDeathTest, BuildingAResultFromAnOkStatusAborts) {
+  EXPECT_DEATH(Result<int>{Status::OK()}, "Result built from an OK status");
+}
+
 }  // namespace
 }  // namespace quarry

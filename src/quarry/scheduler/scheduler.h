@@ -1,6 +1,6 @@
-// Scheduler: runs a source's table resolvers with bounded concurrency and turns the rows they
-// produce into MigrateTable and Insert messages — the machinery CloudQuery's SDK scheduler
-// provides to its plugins.
+// The scheduler (RunResolvers): runs a source's table resolvers with bounded concurrency and turns
+// the rows they produce into MigrateTable and Insert messages — the machinery CloudQuery's SDK
+// scheduler provides to its plugins.
 //
 // A resolver fills rows of one table through a RowWriter. Top-level tables are resolved once per
 // client; a child table is resolved once per row of its parent, with that row as context. The
@@ -8,7 +8,7 @@
 // `_cq_source_name`, `_cq_sync_time`) column-wise when a record is finished.
 //
 // A resolver error becomes a TableError message for its table; other tables go on.
-// Scheduler::Run is called from one thread and starts its own workers; resolvers run on worker
+// RunResolvers is called from one thread and starts its own workers; resolvers run on worker
 // threads, at most `concurrency` at a time, and must be thread-safe with respect to each other.
 #pragma once
 

@@ -3,7 +3,8 @@
 // version of a key wins, so append-only destinations work too; an empty value is a deleted key.
 // Keys are namespaced by source: "<source name>:<source's key>".
 //
-// Pure functions plus StateReader (one destination connection, used from one thread).
+// Pure functions, plus ReadAll, which reads the table through one destination connection (used
+// from one thread).
 #pragma once
 
 #include <cstdint>
