@@ -21,6 +21,7 @@
 
 #include "plugins/common/pg_connection.h"
 #include "plugins/common/sql_text.h"
+#include "plugins/common/text_scan.h"
 #include "quarry/base/time.h"
 #include "quarry/schema/diff.h"
 #include "quarry/types/json.h"
@@ -1200,23 +1201,6 @@ Status PostgresqlDestination::CopyError(const TableInfo& info, const PGresult* r
                   fmt::format("table {}: column {}, row {}: {}", info.name, rest, line - 1, msg));
   }
   return Status(code, fmt::format("table {}: row {}: {}", info.name, line - 1, msg));
-}
-
-// Up to `max` digits at the front of `v`, at least `min`, as a number; consumed.
-bool TakeNumber(std::string_view& v, size_t min, size_t max, int64_t* out) {
-  size_t n = 0;
-  int64_t x = 0;
-  for (; n < v.size() && n < max && v[n] >= '0' && v[n] <= '9'; ++n) x = x * 10 + (v[n] - '0');
-  if (n < min) return false;
-  v.remove_prefix(n);
-  *out = x;
-  return true;
-}
-
-bool TakeChar(std::string_view& v, char c) {
-  if (v.empty() || v[0] != c) return false;
-  v.remove_prefix(1);
-  return true;
 }
 
 // The server's ISO text of a date ("2026-11-25", "10000-01-01", "0044-03-15 BC") or, with

@@ -23,6 +23,7 @@
 
 #include "plugins/common/sql_text.h"
 #include "plugins/common/sqlite_path.h"
+#include "plugins/common/text_scan.h"
 #include "quarry/base/time.h"
 #include "quarry/base/uuid.h"
 #include "quarry/schema/diff.h"
@@ -172,23 +173,6 @@ int FormatTimestampText(int64_t micros, char* out) {
   const auto r = fmt::format_to_n(out + n, kSlot - n, " {:02}:{:02}:{:02}.{:06}", secs / 3600,
                                   secs / 60 % 60, secs % 60, rem % 1'000'000);
   return n + static_cast<int>(r.size);
-}
-
-// Up to `max` digits at the front of `v`, at least `min`, as a number; consumed.
-bool TakeNumber(std::string_view& v, size_t min, size_t max, int64_t* out) {
-  size_t n = 0;
-  int64_t x = 0;
-  for (; n < v.size() && n < max && v[n] >= '0' && v[n] <= '9'; ++n) x = x * 10 + (v[n] - '0');
-  if (n < min) return false;
-  v.remove_prefix(n);
-  *out = x;
-  return true;
-}
-
-bool TakeChar(std::string_view& v, char c) {
-  if (v.empty() || v[0] != c) return false;
-  v.remove_prefix(1);
-  return true;
 }
 
 // A date's text at the front of `v` ("2026-11-25", "+10000-01-01", "-0043-03-15") as days
