@@ -19,7 +19,7 @@
 #include "quarry/base/time.h"
 #include "quarry/cli/interrupt.h"
 #include "quarry/config/loader.h"
-#include "quarry/engine/docs.h"
+#include "quarry/schema/docs.h"
 #include "quarry/engine/engine.h"
 #include "quarry/rpc/remote.h"
 #include "quarry/rpc/server.h"
@@ -248,9 +248,9 @@ int RunTables(Logger& logger, const std::vector<std::string>& paths, const std::
     }
     std::map<std::string, std::string> files;
     if (format == "json") {
-      files["__tables.json"] = engine::TablesJson(ps.tables);
+      files["__tables.json"] = schema::TablesJson(ps.tables);
     } else {
-      files = engine::TablesMarkdown(ps.tables);
+      files = schema::TablesMarkdown(ps.tables);
     }
     for (const auto& [name, text] : files) {
       std::ofstream out(dir / name);

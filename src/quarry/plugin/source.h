@@ -22,10 +22,6 @@
 #include "quarry/message/message.h"
 #include "quarry/schema/table.h"
 
-namespace quarry::config {
-struct DestinationSpec;
-}
-
 namespace quarry::plugin {
 
 // Where a source sends its messages. Thread-safe. Send blocks while destinations are busy
@@ -46,11 +42,11 @@ struct SyncRequest {
   // without a state backend (incremental tables are then synced in full) and, for the tables
   // concerned, on --full-refresh. An incremental table starts after state[key] when present.
   std::map<std::string, std::string> state;
-  // For a source that keeps its own state (SourcePlugin::keeps_own_state) and has
-  // backend_options: the destination that stores it and the state table's name. The engine then
-  // reads and writes no cursors for this source; `state` stays empty.
-  const config::DestinationSpec* backend = nullptr;
-  std::string backend_table;
+  // The state table's name (backend_options.table_name) when the source has a state backend,
+  // else empty: the Checkpoint messages are then dropped and incremental tables run in full. A
+  // source that lets another process keep its cursors (the CloudQuery-protocol adapter) hands it
+  // this name; the cursors still travel as Checkpoint messages.
+  std::string state_table;
 };
 
 struct PluginContext {
@@ -64,13 +60,6 @@ class SourcePlugin {
   virtual Result<std::vector<schema::TablePtr>> Tables() const = 0;
   virtual Status Init(const PluginContext& ctx) = 0;
   virtual Status Sync(const SyncRequest& request, MessageSink& sink) = 0;
-  // True for sources that read and write their cursors themselves, through a connection to the
-  // backend destination (CloudQuery-protocol plugins).
-  virtual bool keeps_own_state() const { return false; }
-  // Called after Sync once every destination has durably written every row of the sync (never
-  // when the sync or a destination failed): a source that keeps its own state saves the cursors
-  // it held back until then, so a cursor never runs ahead of the rows it covers.
-  virtual Status CommitState() { return Status::OK(); }
   virtual Status Close() { return Status::OK(); }
 };
 

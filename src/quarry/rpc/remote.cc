@@ -17,7 +17,7 @@
 #include "quarry/rpc/client.h"
 #include "quarry/rpc/grpc_status.h"
 #include "quarry/rpc/process.h"
-#include "quarry/rpc/server.h"
+#include "quarry/rpc/state_bridge.h"
 #include "quarry/rpc/wire.h"
 
 namespace quarry::rpc {
@@ -159,32 +159,8 @@ std::string TableNameOf(const types::Schema& s) {
 class RemoteSource final : public plugin::SourcePlugin {
  public:
   RemoteSource(std::string_view registry, std::string_view path, Logger& logger,
-               RemoteOptions options, const plugin::PluginRegistry* builtins)
-      : registry_(registry),
-        path_(path),
-        logger_(logger),
-        options_(std::move(options)),
-        builtins_(builtins) {}
-
-  ~RemoteSource() override { StopBackend(); }
-
-  bool keeps_own_state() const override { return true; }
-
-  Status CommitState() override {
-    Status st;
-    if (backend_server_) {
-      auto rows = backend_server_->CommitHeld();
-      st = rows.status();
-      if (rows.ok() && *rows > 0) {
-        logger_.Info(
-            fmt::format("plugin {}: state saved ({} row(s) of {}) after every "
-                        "destination wrote the sync",
-                        path_, *rows, backend_table_));
-      }
-    }
-    StopBackend();
-    return st;
-  }
+               RemoteOptions options)
+      : registry_(registry), path_(path), logger_(logger), options_(std::move(options)) {}
 
   Status Configure(const nlohmann::json& spec) override {
     spec_ = spec;
@@ -210,11 +186,15 @@ class RemoteSource final : public plugin::SourcePlugin {
     req.set_skip_dependent_tables(true);
     req.set_deterministic_cq_id(request.deterministic_cq_id);
     req.set_witherrormessages(true);
-    if (request.backend != nullptr) {
-      auto target = StartBackend(*request.backend, request.backend_table);
-      if (!target.ok()) return target.status().WithContext("state backend");
-      req.mutable_backend()->set_table_name(request.backend_table);
-      req.mutable_backend()->set_connection(*target);
+    // With a state backend, the plugin keeps its cursors through a bridge that turns them into
+    // Checkpoint messages (rpc/state_bridge.h).
+    std::unique_ptr<StateBridge> bridge;
+    if (!request.state_table.empty()) {
+      auto started = StateBridge::Start(request.state_table, request.state, logger_);
+      if (!started.ok()) return started.status().WithContext("state backend");
+      bridge = started.MoveValue();
+      req.mutable_backend()->set_table_name(request.state_table);
+      req.mutable_backend()->set_connection(bridge->target());
     }
     grpc::ClientContext ctx;
     auto reader = conn_->stub().Sync(&ctx, req);
@@ -284,11 +264,18 @@ class RemoteSource final : public plugin::SourcePlugin {
     if (!st.ok()) ctx.TryCancel();
     grpc::Status gs = reader->Finish();
     if (!st.ok()) return st;
-    return conn_->Explain(FromGrpc(gs, "sync"));
+    QUARRY_RETURN_NOT_OK(conn_->Explain(FromGrpc(gs, "sync")));
+    // The plugin's Sync has returned, so every row it sent is behind us: the cursors it wrote
+    // cover them all.
+    if (bridge) {
+      for (auto& [key, value] : bridge->Written()) {
+        QUARRY_RETURN_NOT_OK(sink.Send(message::Checkpoint{std::move(key), std::move(value)}));
+      }
+    }
+    return Status::OK();
   }
 
   Status Close() override {
-    StopBackend();
     if (!conn_) return Status::OK();
     Status st = conn_->Close();
     conn_.reset();
@@ -296,51 +283,6 @@ class RemoteSource final : public plugin::SourcePlugin {
   }
 
  private:
-  // Makes the backend destination reachable over gRPC; returns the target to hand the plugin.
-  Result<std::string> StartBackend(const config::DestinationSpec& d, const std::string& table) {
-    StopBackend();
-    backend_table_ = table;
-    if (d.registry == "grpc") return d.path;
-    if (d.registry == "local") {
-      QUARRY_ASSIGN_OR_RETURN(backend_conn_,
-                              Connection::Open(d.registry, d.path, logger_, options_));
-      QUARRY_RETURN_NOT_OK(backend_conn_->Init(d.spec, false));
-      return backend_conn_->target();
-    }
-    if (builtins_ == nullptr) return Status::Internal("no built-in plugins to serve the backend");
-    char tmpl[] = "/tmp/quarry-backend-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) return Status::IOError("cannot create a socket directory");
-    backend_dir_ = tmpl;
-    ServeOptions so;
-    so.plugin = std::string(plugin::PluginRegistry::PluginName(d.path));
-    so.kind = "destination";
-    so.network = "unix";
-    so.address = backend_dir_ + "/backend.sock";
-    so.init_spec = d.spec.dump();
-    so.hold_table = table;
-    QUARRY_ASSIGN_OR_RETURN(backend_server_, PluginServer::Start(*builtins_, so, logger_));
-    logger_.Debug(fmt::format("serving destination {} as the state backend of plugin {} on {}",
-                              d.name, path_, backend_server_->target()));
-    return backend_server_->target();
-  }
-
-  // Stops serving the backend; state still held is dropped (the sync did not complete).
-  void StopBackend() {
-    if (backend_server_) {
-      backend_server_->Shutdown();
-      backend_server_.reset();
-    }
-    if (backend_conn_) {
-      (void)backend_conn_->Close();
-      backend_conn_.reset();
-    }
-    if (!backend_dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(backend_dir_, ec);
-      backend_dir_.clear();
-    }
-  }
-
   Status Connect() {
     if (conn_) return Status::OK();
     if (!connect_error_.ok()) return connect_error_;
@@ -379,10 +321,6 @@ class RemoteSource final : public plugin::SourcePlugin {
   std::unique_ptr<Connection> conn_;
   Status connect_error_;
   std::vector<schema::TablePtr> tree_;
-  const plugin::PluginRegistry* builtins_;
-  std::unique_ptr<PluginServer> backend_server_;
-  std::unique_ptr<Connection> backend_conn_;
-  std::string backend_dir_, backend_table_;
 };
 
 class RemoteDestination final : public plugin::DestinationPlugin {
@@ -527,9 +465,8 @@ class RemoteDestination final : public plugin::DestinationPlugin {
 
 std::unique_ptr<plugin::SourcePlugin> NewRemoteSource(std::string_view registry,
                                                       std::string_view path, Logger& logger,
-                                                      const RemoteOptions& options,
-                                                      const plugin::PluginRegistry* builtins) {
-  return std::make_unique<RemoteSource>(registry, path, logger, options, builtins);
+                                                      const RemoteOptions& options) {
+  return std::make_unique<RemoteSource>(registry, path, logger, options);
 }
 
 std::unique_ptr<plugin::DestinationPlugin> NewRemoteDestination(std::string_view registry,
@@ -542,8 +479,8 @@ std::unique_ptr<plugin::DestinationPlugin> NewRemoteDestination(std::string_view
 void RegisterRemotePlugins(plugin::PluginRegistry& registry, Logger& logger,
                            const RemoteOptions& options) {
   registry.SetRemoteFactories(
-      [&logger, options, &registry](std::string_view reg, std::string_view path) {
-        return NewRemoteSource(reg, path, logger, options, &registry);
+      [&logger, options](std::string_view reg, std::string_view path) {
+        return NewRemoteSource(reg, path, logger, options);
       },
       [&logger, options](std::string_view reg, std::string_view path) {
         return NewRemoteDestination(reg, path, logger, options);

@@ -17,13 +17,11 @@
 // Read uses the Read RPC. A remote destination cannot lock, so it cannot be Quarry's state
 // backend for a built-in source.
 //
-// State: a remote source keeps its own cursors (keeps_own_state). With backend_options, Sync
-// passes the backend's gRPC address as `backend.connection`: for a built-in destination Quarry
-// serves it on a private unix socket for the length of the sync, holding the plugin's state
-// writes back until CommitState — that is, until every destination has written every row of the
-// sync — so a cursor never runs ahead of the data; for a remote destination it passes that
-// plugin's address (grpc) or a fresh process of it (local), and the plugin's writes land when
-// it makes them, as with CloudQuery.
+// State: with backend_options, Sync hands the plugin a state backend of its own
+// (rpc/state_bridge.h): the plugin reads the cursors the engine read from the real backend, and
+// the cursors it writes come out as Checkpoint messages once its Sync stream ended — so they are
+// saved by the engine's checkpoint protocol, like a built-in source's, only after every
+// destination wrote every row of the sync.
 //
 // Each object is used from one thread at a time (as the interfaces require).
 #pragma once
@@ -40,11 +38,9 @@ struct RemoteOptions {
   std::string log_level = "info";  // passed to launched plugins as --log-level
 };
 
-// `builtins` serves a built-in destination named by backend_options (may be null: then only
-// remote backends work).
-std::unique_ptr<plugin::SourcePlugin> NewRemoteSource(
-    std::string_view registry, std::string_view path, Logger& logger,
-    const RemoteOptions& options = {}, const plugin::PluginRegistry* builtins = nullptr);
+std::unique_ptr<plugin::SourcePlugin> NewRemoteSource(std::string_view registry,
+                                                      std::string_view path, Logger& logger,
+                                                      const RemoteOptions& options = {});
 std::unique_ptr<plugin::DestinationPlugin> NewRemoteDestination(std::string_view registry,
                                                                 std::string_view path,
                                                                 Logger& logger,

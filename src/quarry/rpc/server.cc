@@ -241,38 +241,6 @@ class PluginService final : public pb::Plugin::Service {
     return Status::OK();
   }
 
-  Result<int64_t> CommitHeld() {
-    std::vector<std::pair<schema::TablePtr, types::RecordBatchPtr>> held;
-    {
-      std::lock_guard lock(held_mu_);
-      held.swap(held_);
-    }
-    if (held.empty()) return int64_t{0};
-    nlohmann::json spec;
-    {
-      std::lock_guard lock(mu_);
-      spec = spec_;
-    }
-    QUARRY_ASSIGN_OR_RETURN(auto dest, MakeDestination(spec, false, true));
-    int64_t rows = 0;
-    Status st;
-    for (size_t i = 0; st.ok() && i < held.size();) {
-      // Consecutive batches of one table go in one write.
-      std::vector<types::RecordBatchPtr> batches;
-      size_t j = i;
-      for (; j < held.size() && held[j].first == held[i].first; ++j) {
-        rows += held[j].second->num_rows();
-        batches.push_back(held[j].second);
-      }
-      st = dest->Write(*held[i].first, batches);
-      i = j;
-    }
-    Status cst = dest->Close();
-    if (st.ok()) st = cst;
-    if (!st.ok()) return st;
-    return rows;
-  }
-
   grpc::Status GetTables(grpc::ServerContext*, const pb::GetTables::Request* req,
                          pb::GetTables::Response* resp) override {
     std::lock_guard lock(mu_);
@@ -526,7 +494,7 @@ class PluginService final : public pb::Plugin::Service {
     return out;
   }
 
-  // One Write message into the writer's channel (or, for the held table, into held_).
+  // One Write message into the writer's channel.
   Status Handle(const pb::Write::Request& req, std::map<std::string, schema::TablePtr>* tables,
                 Channel<message::Message>* channel) {
     auto table_of = [&](const types::Schema& s) -> Result<schema::TablePtr> {
@@ -565,11 +533,6 @@ class PluginService final : public pb::Plugin::Service {
                                 ipc::DecodeRecord(req.insert().record()));
         QUARRY_ASSIGN_OR_RETURN(schema::TablePtr t, table_of(*rec->schema()));
         QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr batch, ConformBatch(*t, *rec, {}));
-        if (!options_.hold_table.empty() && t->name == options_.hold_table) {
-          std::lock_guard lock(held_mu_);
-          held_.emplace_back(t, std::move(batch));
-          return Status::OK();
-        }
         channel->Push(message::Insert{t, std::move(batch)});
         return Status::OK();
       }
@@ -616,9 +579,6 @@ class PluginService final : public pb::Plugin::Service {
   Status source_status_;
   Status destination_status_;
   std::unique_ptr<plugin::SourcePlugin> source_;  // configured, for GetTables
-
-  std::mutex held_mu_;
-  std::vector<std::pair<schema::TablePtr, types::RecordBatchPtr>> held_;
 
   std::mutex migrated_mu_;
   std::map<std::string, schema::TablePtr> migrated_;  // the last migrate_table of each table
@@ -695,8 +655,6 @@ Result<std::unique_ptr<PluginServer>> PluginServer::Start(const plugin::PluginRe
   }
   return std::unique_ptr<PluginServer>(new PluginServer(std::move(impl)));
 }
-
-Result<int64_t> PluginServer::CommitHeld() { return impl_->plugin->CommitHeld(); }
 
 void PluginServer::Wait() {
   if (impl_->server) impl_->server->Wait();

@@ -37,11 +37,8 @@ struct ServeOptions {
   std::string network = "tcp";             // tcp or unix
   std::string version = "dev";             // answered by GetVersion
   // When set (JSON text), the plugin is initialized with this spec at start, as if Init had been
-  // called: how Quarry hands a built-in destination to a plugin as its state backend.
+  // called (how rpc/state_bridge.h serves its state table).
   std::string init_spec;
-  // Inserts into this table are held back, not written, until CommitHeld(): a plugin's cursor
-  // then lands only once the rows it covers have (see rpc/remote.h).
-  std::string hold_table;
 };
 
 class PluginServer {
@@ -58,9 +55,6 @@ class PluginServer {
   void Wait();
   // Stops accepting calls, cancels running ones after a grace period, and returns.
   void Shutdown();
-  // Writes the rows held back for ServeOptions::hold_table (in the order they came) and forgets
-  // them. Returns how many rows were written.
-  Result<int64_t> CommitHeld();
 
   struct Impl;
 

@@ -36,14 +36,15 @@ Result<std::map<std::string, StateEntry>> ReadAll(plugin::DestinationPlugin& des
     const int k = batch->schema()->IndexOf("key");
     const int v = batch->schema()->IndexOf("value");
     const int ver = batch->schema()->IndexOf("version");
-    if (k < 0 || v < 0 || ver < 0) {
-      return Status::Invalid("state table " + table.name + " lacks key, value or version");
+    if (k < 0 || v < 0) {
+      return Status::Invalid("state table " + table.name + " lacks a key or value column");
     }
     for (int64_t r = 0; r < batch->num_rows(); ++r) {
       if (batch->column(k).IsNull(r)) continue;
-      StateEntry e{std::string(batch->column(k).GetView(r)),
-                   batch->column(v).IsNull(r) ? "" : std::string(batch->column(v).GetView(r)),
-                   batch->column(ver).IsNull(r) ? 0 : batch->column(ver).Value<uint64_t>(r)};
+      StateEntry e{
+          std::string(batch->column(k).GetView(r)),
+          batch->column(v).IsNull(r) ? "" : std::string(batch->column(v).GetView(r)),
+          ver < 0 || batch->column(ver).IsNull(r) ? 0 : batch->column(ver).Value<uint64_t>(r)};
       auto it = latest.find(e.key);
       if (it == latest.end() || e.version >= it->second.version) latest[e.key] = std::move(e);
     }
@@ -55,13 +56,23 @@ Result<std::map<std::string, StateEntry>> ReadAll(plugin::DestinationPlugin& des
   return latest;
 }
 
+std::map<std::string, StateEntry> SourceEntries(const std::map<std::string, StateEntry>& all,
+                                                std::string_view source) {
+  std::map<std::string, StateEntry> out;
+  const std::string prefix = FullKey(source, "");
+  for (const auto& [key, e] : all) {
+    if (key.starts_with(prefix)) out[key.substr(prefix.size())] = e;
+  }
+  for (const auto& [key, e] : all) {
+    if (key.find(':') == std::string::npos) out.emplace(key, e);  // kept when the source has it
+  }
+  return out;
+}
+
 std::map<std::string, std::string> ForSource(const std::map<std::string, StateEntry>& all,
                                              std::string_view source) {
   std::map<std::string, std::string> out;
-  const std::string prefix = FullKey(source, "");
-  for (const auto& [key, e] : all) {
-    if (key.starts_with(prefix)) out[key.substr(prefix.size())] = e.value;
-  }
+  for (auto& [key, e] : SourceEntries(all, source)) out[key] = e.value;
   return out;
 }
 

@@ -1,7 +1,8 @@
 // The state backend: cursors kept as rows of a key/value/version table in a destination
 // (CloudQuery's layout: `key` utf8 primary key, `value` utf8, `version` uint64). The latest
 // version of a key wins, so append-only destinations work too; an empty value is a deleted key.
-// Keys are namespaced by source: "<source name>:<source's key>".
+// Keys are namespaced by source: "<source name>:<source's key>". A table without `version` (an
+// older CloudQuery layout) reads as version 0.
 //
 // Pure functions, plus ReadAll, which reads the table through one destination connection (used
 // from one thread).
@@ -37,7 +38,14 @@ std::string FullKey(std::string_view source, std::string_view key);
 Result<std::map<std::string, StateEntry>> ReadAll(plugin::DestinationPlugin& dest,
                                                   const schema::Table& table);
 
-// The live cursors of one source, by the source's own keys.
+// The live cursors of one source by the source's own keys: its "<source>:<key>" rows, and rows
+// in the layout CloudQuery and its plugins write (a key with no ':' at all, no source prefix)
+// for keys the source has not saved itself, so a source that replaces a CloudQuery sync goes on
+// from CloudQuery's cursors. Each entry keeps the key as stored (`StateEntry::key`).
+std::map<std::string, StateEntry> SourceEntries(const std::map<std::string, StateEntry>& all,
+                                                std::string_view source);
+
+// SourceEntries' values.
 std::map<std::string, std::string> ForSource(const std::map<std::string, StateEntry>& all,
                                              std::string_view source);
 

@@ -8,7 +8,7 @@
 
 #include "quarry/schema/table.h"
 
-namespace quarry::engine {
+namespace quarry::schema {
 
 // The `__tables.json` document: an array of tables with name, title, description, columns
 // (name, type, is_primary_key, is_incremental_key, is_primary_key_component, not_null, unique,
@@ -20,4 +20,4 @@ std::string TablesJson(const std::vector<schema::TablePtr>& tree);
 // them as markup, and links are percent-encoded: any table or column name shows as it is.
 std::map<std::string, std::string> TablesMarkdown(const std::vector<schema::TablePtr>& tree);
 
-}  // namespace quarry::engine
+}  // namespace quarry::schema

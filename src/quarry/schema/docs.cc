@@ -1,10 +1,10 @@
-#include "quarry/engine/docs.h"
+#include "quarry/schema/docs.h"
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
-namespace quarry::engine {
+namespace quarry::schema {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -161,4 +161,4 @@ std::map<std::string, std::string> TablesMarkdown(const std::vector<schema::Tabl
   return pages;
 }
 
-}  // namespace quarry::engine
+}  // namespace quarry::schema
