@@ -312,7 +312,7 @@ Status OpenBackend(const plugin::PluginRegistry& registry, const PreparedSource&
   QUARRY_ASSIGN_OR_RETURN(out->plugin,
                           registry.MakeDestination(ps.backend->registry, ps.backend->path));
   QUARRY_RETURN_NOT_OK(out->plugin->Configure(ps.backend->spec));
-  QUARRY_RETURN_NOT_OK(out->plugin->Init(ctx, *ps.backend));
+  QUARRY_RETURN_NOT_OK(out->plugin->Init(ctx, ps.backend->options()));
   QUARRY_ASSIGN_OR_RETURN(out->lock, out->plugin->TryLock(SyncLockName(*ps.spec)));
   if (out->lock == nullptr) {
     return Status::Invalid("this destination cannot lock, so it cannot be a state backend");
@@ -447,7 +447,7 @@ SyncResult Engine::Sync(Plan& plan, const SyncOptions& options, Progress* progre
         p.plugin = made.MoveValue();
         dst = p.plugin->Configure(p.spec->spec);
       }
-      if (dst.ok()) dst = p.plugin->Init(ctx, *p.spec);
+      if (dst.ok()) dst = p.plugin->Init(ctx, p.spec->options());
       if (!dst.ok()) {
         st = dst;
         summaries[i].destination_errors++;
@@ -722,7 +722,7 @@ Status Engine::Migrate(Plan& plan) {
     for (const auto* d : ps.destinations) {
       QUARRY_ASSIGN_OR_RETURN(auto dest, registry_.MakeDestination(d->registry, d->path));
       QUARRY_RETURN_NOT_OK(dest->Configure(d->spec));
-      Status st = dest->Init(ctx, *d);
+      Status st = dest->Init(ctx, d->options());
       std::vector<schema::TablePtr> tables;
       for (const auto& t : schema::Flatten(ps.tables)) {
         tables.push_back(d->pk_mode == config::PkMode::kCqIdOnly ? schema::WithCqColumns(*t, true)
@@ -767,7 +767,7 @@ Result<std::vector<StateRow>> Engine::ShowState(Plan& plan) {
     QUARRY_ASSIGN_OR_RETURN(auto dest,
                             registry_.MakeDestination(ps.backend->registry, ps.backend->path));
     QUARRY_RETURN_NOT_OK(dest->Configure(ps.backend->spec));
-    QUARRY_RETURN_NOT_OK(dest->Init(ctx, *ps.backend));
+    QUARRY_RETURN_NOT_OK(dest->Init(ctx, ps.backend->options()));
     QUARRY_ASSIGN_OR_RETURN(schema::TablePtr table, state::StateTable(ps.state_table));
     QUARRY_ASSIGN_OR_RETURN(auto all, state::ReadAll(*dest, *table));
     const std::string prefix = state::FullKey(ps.spec->name, "");

@@ -17,11 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "quarry/base/log.h"
 #include "quarry/base/status.h"
 #include "quarry/message/message.h"
+#include "quarry/plugin/context.h"
 #include "quarry/schema/table.h"
 
+// Only for SyncRequest::backend (the own-state exception, to be removed); the plugin layer
+// otherwise knows nothing of the config layer.
 namespace quarry::config {
 struct DestinationSpec;
 }
@@ -51,10 +53,6 @@ struct SyncRequest {
   // reads and writes no cursors for this source; `state` stays empty.
   const config::DestinationSpec* backend = nullptr;
   std::string backend_table;
-};
-
-struct PluginContext {
-  Logger* logger = nullptr;  // never null when passed by the engine
 };
 
 class SourcePlugin {
