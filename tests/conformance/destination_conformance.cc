@@ -15,8 +15,8 @@
 namespace quarry::conformance {
 namespace {
 
-using config::MigrateMode;
-using config::WriteMode;
+using plugin::MigrateMode;
+using plugin::WriteMode;
 
 #define ASSERT_OK(expr)                      \
   do {                                       \
@@ -263,7 +263,7 @@ TEST_P(DestinationConformance, StateRoundTripsInEveryWriteMode) {
     auto all = state::ReadAll(*d, *table);
     ASSERT_TRUE(all.ok()) << all.status().ToString();
     EXPECT_EQ(state::ForSource(*all, "s"), (std::map<std::string, std::string>{{"t", "2"}}))
-        << config::ToString(mode);
+        << plugin::ToString(mode);
   }
 }
 

@@ -17,7 +17,6 @@
 #include <memory>
 #include <string>
 
-#include "quarry/config/spec.h"
 #include "quarry/plugin/destination.h"
 
 namespace quarry::conformance {
@@ -27,8 +26,8 @@ namespace quarry::conformance {
 class Store {
  public:
   virtual ~Store() = default;
-  virtual std::unique_ptr<plugin::DestinationPlugin> Open(config::WriteMode write_mode,
-                                                          config::MigrateMode migrate_mode) = 0;
+  virtual std::unique_ptr<plugin::DestinationPlugin> Open(plugin::WriteMode write_mode,
+                                                          plugin::MigrateMode migrate_mode) = 0;
 };
 
 struct ConformanceTarget {
@@ -43,8 +42,8 @@ class DestinationConformance : public ::testing::TestWithParam<ConformanceTarget
  protected:
   void SetUp() override { store_ = GetParam().make_store(); }
   std::unique_ptr<plugin::DestinationPlugin> Open(
-      config::WriteMode w = config::WriteMode::kOverwriteDeleteStale,
-      config::MigrateMode m = config::MigrateMode::kSafe) {
+      plugin::WriteMode w = plugin::WriteMode::kOverwriteDeleteStale,
+      plugin::MigrateMode m = plugin::MigrateMode::kSafe) {
     return store_->Open(w, m);
   }
   std::unique_ptr<Store> store_;

@@ -19,16 +19,16 @@ class SqliteStore : public Store {
   }
   ~SqliteStore() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<plugin::DestinationPlugin> Open(config::WriteMode w,
-                                                  config::MigrateMode m) override {
+  std::unique_ptr<plugin::DestinationPlugin> Open(plugin::WriteMode w,
+                                                  plugin::MigrateMode m) override {
     auto d = make_();
     Status st = d->Configure(nlohmann::json{{"connection_string", dir_ + "/conformance.db"}});
     EXPECT_TRUE(st.ok()) << st.ToString();
-    config::DestinationSpec spec;
-    spec.name = "conformance";
-    spec.write_mode = w;
-    spec.migrate_mode = m;
-    st = d->Init(plugin::PluginContext{&logger_}, spec);
+    plugin::DestinationOptions options;
+    options.name = "conformance";
+    options.write_mode = w;
+    options.migrate_mode = m;
+    st = d->Init(plugin::PluginContext{&logger_}, options);
     EXPECT_TRUE(st.ok()) << st.ToString();
     return d;
   }

@@ -32,9 +32,9 @@ namespace {
 using sql::Quote;
 using sql::QuoteList;
 
-using config::MigrateMode;
-using config::PkMode;
-using config::WriteMode;
+using plugin::MigrateMode;
+using plugin::PkMode;
+using plugin::WriteMode;
 using types::TypeId;
 
 // Built-in type OIDs (PostgreSQL's pg_type.dat; fixed across versions). Binary arrays carry
@@ -606,7 +606,7 @@ class PostgresqlDestination final : public plugin::DestinationPlugin {
 
   Status Configure(const nlohmann::json& spec) override;
   plugin::BatchOptions batch_options() const override { return batch_; }
-  Status Init(const plugin::PluginContext& ctx, const config::DestinationSpec& dest) override;
+  Status Init(const plugin::PluginContext& ctx, const plugin::DestinationOptions& options) override;
   Status Migrate(const std::vector<schema::TablePtr>& tables) override;
   Status Write(const schema::Table& table,
                const std::vector<types::RecordBatchPtr>& batches) override;
@@ -733,13 +733,13 @@ void PostgresqlDestination::Rollback() {
 }
 
 Status PostgresqlDestination::Init(const plugin::PluginContext& ctx,
-                                   const config::DestinationSpec& dest) {
+                                   const plugin::DestinationOptions& options) {
   if (conninfo_.empty()) return Status::Internal("postgresql: Init before Configure");
   QUARRY_RETURN_NOT_OK(Close());
   logger_ = ctx.logger;
-  write_mode_ = dest.write_mode;
-  migrate_mode_ = dest.migrate_mode;
-  pk_mode_ = dest.pk_mode;
+  write_mode_ = options.write_mode;
+  migrate_mode_ = options.migrate_mode;
+  pk_mode_ = options.pk_mode;
   QUARRY_ASSIGN_OR_RETURN(conn_, Connect(conninfo_, timeouts_, ""));
   return Status::OK();
 }

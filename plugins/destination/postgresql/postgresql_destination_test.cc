@@ -24,10 +24,10 @@ namespace {
 
 const auto* const kPgServer = ::testing::AddGlobalTestEnvironment(new quarry::pgtest::PgTestServer);
 
-using config::MigrateMode;
-using config::PkMode;
-using config::WriteMode;
 using nlohmann::json;
+using plugin::MigrateMode;
+using plugin::PkMode;
+using plugin::WriteMode;
 using schema::Column;
 using schema::TablePtr;
 
@@ -100,12 +100,12 @@ std::unique_ptr<plugin::DestinationPlugin> Open(const std::string& schema, Optio
   Status st =
       d->Configure(json{{"connection_string", pgtest::PgTestServer::Dsn()}, {"schema", schema}});
   EXPECT_TRUE(st.ok()) << st.ToString();
-  config::DestinationSpec spec;
-  spec.name = "postgresql";
-  spec.write_mode = o.write_mode;
-  spec.migrate_mode = o.migrate_mode;
-  spec.pk_mode = o.pk_mode;
-  st = d->Init(plugin::PluginContext{}, spec);
+  plugin::DestinationOptions options;
+  options.name = "postgresql";
+  options.write_mode = o.write_mode;
+  options.migrate_mode = o.migrate_mode;
+  options.pk_mode = o.pk_mode;
+  st = d->Init(plugin::PluginContext{}, options);
   EXPECT_TRUE(st.ok()) << st.ToString();
   return d;
 }
@@ -137,7 +137,7 @@ TEST(PostgresqlDestinationTest, InitReportsConnectionErrors) {
   auto d = NewPostgresqlDestination();
   // Port 1 on loopback: nobody listens there.
   ASSERT_OK(d->Configure(json{{"connection_string", "host=127.0.0.1 port=1 user=postgres"}}));
-  Status st = d->Init(plugin::PluginContext{}, config::DestinationSpec{});
+  Status st = d->Init(plugin::PluginContext{}, plugin::DestinationOptions{});
   EXPECT_EQ(st.code(), StatusCode::kIOError);
   EXPECT_TRUE(st.message().starts_with(
       "postgresql: connect: connection to server at \"127.0.0.1\", port 1 failed: Connection "
@@ -153,7 +153,7 @@ TEST(PostgresqlDestinationTest, AcceptsUriConnectionStrings) {
   auto d = NewPostgresqlDestination();
   ASSERT_OK(d->Configure(
       json{{"connection_string", "postgresql://postgres@127.0.0.1:" + port + "/postgres"}}));
-  ASSERT_OK(d->Init(plugin::PluginContext{}, config::DestinationSpec{}));
+  ASSERT_OK(d->Init(plugin::PluginContext{}, plugin::DestinationOptions{}));
   ASSERT_OK(d->Close());
 }
 
@@ -1004,7 +1004,7 @@ TEST(PostgresqlDestinationTest, StalledServerFailsTheWriteAfterTheStallTimeout) 
                               {"schema", s},
                               {"connect_timeout", "2s"},
                               {"stall_timeout", "1s"}}));
-  ASSERT_OK(d->Init(plugin::PluginContext{}, config::DestinationSpec{}));
+  ASSERT_OK(d->Init(plugin::PluginContext{}, plugin::DestinationOptions{}));
   auto t = MakeTable("t", {Col("id", types::int64(), true)});
   ASSERT_OK(d->Migrate({t}));
   ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id":1}])")}));

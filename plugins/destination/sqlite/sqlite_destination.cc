@@ -35,9 +35,9 @@ namespace {
 using sql::Quote;
 using sql::QuoteList;
 
-using config::MigrateMode;
-using config::PkMode;
-using config::WriteMode;
+using plugin::MigrateMode;
+using plugin::PkMode;
+using plugin::WriteMode;
 using types::TypeId;
 
 // Rows per multi-row INSERT (capped so that rows x columns stays within SQLite's parameter
@@ -427,7 +427,7 @@ class SqliteDestination final : public plugin::DestinationPlugin {
 
   Status Configure(const nlohmann::json& spec) override;
   plugin::BatchOptions batch_options() const override { return batch_; }
-  Status Init(const plugin::PluginContext& ctx, const config::DestinationSpec& dest) override;
+  Status Init(const plugin::PluginContext& ctx, const plugin::DestinationOptions& options) override;
   Status Migrate(const std::vector<schema::TablePtr>& tables) override;
   Status Write(const schema::Table& table,
                const std::vector<types::RecordBatchPtr>& batches) override;
@@ -539,13 +539,13 @@ void SqliteDestination::Rollback() {
 }
 
 Status SqliteDestination::Init(const plugin::PluginContext& ctx,
-                               const config::DestinationSpec& dest) {
+                               const plugin::DestinationOptions& options) {
   if (path_.empty()) return Status::Internal("sqlite: Init before Configure");
   QUARRY_RETURN_NOT_OK(Close());
   logger_ = ctx.logger;
-  write_mode_ = dest.write_mode;
-  migrate_mode_ = dest.migrate_mode;
-  pk_mode_ = dest.pk_mode;
+  write_mode_ = options.write_mode;
+  migrate_mode_ = options.migrate_mode;
+  pk_mode_ = options.pk_mode;
   const int rc =
       sqlite3_open_v2(path_.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

@@ -102,12 +102,12 @@ Writes MakeWrites(const schema::TablePtr& t, int64_t rows, int64_t batch_rows) {
 }
 
 Times Destination(const std::string& file, const schema::TablePtr& t, const Writes& writes,
-                  config::WriteMode mode) {
+                  plugin::WriteMode mode) {
   auto d = plugins::NewSqliteDestination();
-  config::DestinationSpec spec;
-  spec.write_mode = mode;
+  plugin::DestinationOptions options;
+  options.write_mode = mode;
   if (!d->Configure(nlohmann::json{{"connection_string", file}}).ok() ||
-      !d->Init(plugin::PluginContext{}, spec).ok() || !d->Migrate({t}).ok()) {
+      !d->Init(plugin::PluginContext{}, options).ok() || !d->Migrate({t}).ok()) {
     std::fprintf(stderr, "setup failed\n");
     std::exit(1);
   }
@@ -134,13 +134,13 @@ void Check(int rc, sqlite3* db, const char* what) {
 // The plain loop. The table is created by the destination's Migrate so that both runs insert
 // into the same declared schema.
 Times PlainLoop(const std::string& file, const schema::TablePtr& t, const Writes& writes,
-                config::WriteMode mode) {
+                plugin::WriteMode mode) {
   {
     auto d = plugins::NewSqliteDestination();
-    config::DestinationSpec spec;
-    spec.write_mode = mode;
+    plugin::DestinationOptions options;
+    options.write_mode = mode;
     (void)d->Configure(nlohmann::json{{"connection_string", file}});
-    (void)d->Init(plugin::PluginContext{}, spec);
+    (void)d->Init(plugin::PluginContext{}, options);
     (void)d->Migrate({t});
     (void)d->Close();
   }
@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
               static_cast<long long>(rows), static_cast<long long>(kWriteRows), reps);
   for (const int64_t batch_rows : {kWriteRows, int64_t{50}}) {
     const Writes writes = MakeWrites(table, rows, batch_rows);
-    for (auto mode : {config::WriteMode::kAppend, config::WriteMode::kOverwrite}) {
+    for (auto mode : {plugin::WriteMode::kAppend, plugin::WriteMode::kOverwrite}) {
       Times best[2] = {{1e100, 1e100}, {1e100, 1e100}};  // plain loop, destination
       for (int rep = 0; rep < reps; ++rep) {
         for (int which = 0; which < 2; ++which) {
@@ -223,7 +223,7 @@ int main(int argc, char** argv) {
       std::printf(
           "%-9s %5lld-row batches  wall: plain %7.0f rows/s, destination %7.0f rows/s, ratio "
           "%.2f | cpu: plain %7.0f rows/s, destination %7.0f rows/s, ratio %.2f\n",
-          std::string(config::ToString(mode)).c_str(), static_cast<long long>(batch_rows),
+          std::string(plugin::ToString(mode)).c_str(), static_cast<long long>(batch_rows),
           rows / best[0].wall, rows / best[1].wall, best[0].wall / best[1].wall, rows / best[0].cpu,
           rows / best[1].cpu, best[0].cpu / best[1].cpu);
     }

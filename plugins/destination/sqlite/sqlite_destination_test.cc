@@ -19,10 +19,10 @@
 namespace quarry::plugins {
 namespace {
 
-using config::MigrateMode;
-using config::PkMode;
-using config::WriteMode;
 using nlohmann::json;
+using plugin::MigrateMode;
+using plugin::PkMode;
+using plugin::WriteMode;
 using schema::Column;
 using schema::TablePtr;
 
@@ -120,12 +120,12 @@ std::unique_ptr<plugin::DestinationPlugin> OpenDestination(const std::string& fi
   auto d = NewSqliteDestination();
   Status st = d->Configure(json{{"connection_string", file}});
   EXPECT_TRUE(st.ok()) << st.ToString();
-  config::DestinationSpec spec;
-  spec.name = "sqlite";
-  spec.write_mode = o.write_mode;
-  spec.migrate_mode = o.migrate_mode;
-  spec.pk_mode = o.pk_mode;
-  st = d->Init(plugin::PluginContext{}, spec);
+  plugin::DestinationOptions options;
+  options.name = "sqlite";
+  options.write_mode = o.write_mode;
+  options.migrate_mode = o.migrate_mode;
+  options.pk_mode = o.pk_mode;
+  st = d->Init(plugin::PluginContext{}, options);
   EXPECT_TRUE(st.ok()) << st.ToString();
   return d;
 }
@@ -174,7 +174,7 @@ TEST(SqliteDestinationTest, ConfigureAcceptsFileUriPrefix) {
        {"file:" + dir.File("a.db"), "file://" + dir.File("b.db") + "?cache=shared&_fk=1"}) {
     auto d = NewSqliteDestination();
     ASSERT_OK(d->Configure(json{{"connection_string", conn}}));
-    ASSERT_OK(d->Init(plugin::PluginContext{}, config::DestinationSpec{}));
+    ASSERT_OK(d->Init(plugin::PluginContext{}, plugin::DestinationOptions{}));
     ASSERT_OK(d->Close());
   }
   EXPECT_TRUE(std::filesystem::exists(dir.File("a.db")));
@@ -191,7 +191,7 @@ TEST(SqliteDestinationTest, InitOpensInWalModeAndReportsOpenErrors) {
 
   auto bad = NewSqliteDestination();
   ASSERT_OK(bad->Configure(json{{"connection_string", dir.File("no/such/dir/x.db")}}));
-  Status st = bad->Init(plugin::PluginContext{}, config::DestinationSpec{});
+  Status st = bad->Init(plugin::PluginContext{}, plugin::DestinationOptions{});
   EXPECT_EQ(st.code(), StatusCode::kIOError);
   EXPECT_EQ(st.message(),
             "sqlite " + dir.File("no/such/dir/x.db") + ": open: unable to open database file");

@@ -27,8 +27,9 @@ class TestDestination final : public plugin::DestinationPlugin {
     return inner_->Configure(rest);
   }
   plugin::BatchOptions batch_options() const override { return inner_->batch_options(); }
-  Status Init(const plugin::PluginContext& ctx, const config::DestinationSpec& dest) override {
-    return inner_->Init(ctx, dest);
+  Status Init(const plugin::PluginContext& ctx,
+              const plugin::DestinationOptions& options) override {
+    return inner_->Init(ctx, options);
   }
   Status Migrate(const std::vector<schema::TablePtr>& tables) override {
     return inner_->Migrate(tables);

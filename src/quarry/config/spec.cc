@@ -10,33 +10,6 @@ std::string Location::ToString() const {
   return fmt::format("{}:{}:{}", file, line, column);
 }
 
-namespace {
-constexpr std::string_view kWriteModes[] = {"overwrite-delete-stale", "overwrite", "append"};
-constexpr std::string_view kMigrateModes[] = {"safe", "forced"};
-constexpr std::string_view kPkModes[] = {"default", "cq-id-only"};
-
-template <typename E, size_t N>
-Result<E> ParseEnum(std::string_view s, const std::string_view (&names)[N], std::string_view what) {
-  std::string all;
-  for (size_t i = 0; i < N; ++i) {
-    if (names[i] == s) return static_cast<E>(i);
-    all += (i ? ", " : "") + std::string(names[i]);
-  }
-  return Status::Invalid(fmt::format("unknown {} \"{}\" (use {})", what, s, all));
-}
-}  // namespace
-
-std::string_view ToString(WriteMode m) { return kWriteModes[static_cast<int>(m)]; }
-std::string_view ToString(MigrateMode m) { return kMigrateModes[static_cast<int>(m)]; }
-std::string_view ToString(PkMode m) { return kPkModes[static_cast<int>(m)]; }
-Result<WriteMode> ParseWriteMode(std::string_view s) {
-  return ParseEnum<WriteMode>(s, kWriteModes, "write_mode");
-}
-Result<MigrateMode> ParseMigrateMode(std::string_view s) {
-  return ParseEnum<MigrateMode>(s, kMigrateModes, "migrate_mode");
-}
-Result<PkMode> ParsePkMode(std::string_view s) { return ParseEnum<PkMode>(s, kPkModes, "pk_mode"); }
-
 Location PluginSpec::Locate(std::string_view key) const {
   std::string k(key);
   while (!k.empty()) {
@@ -73,6 +46,15 @@ Status PluginSpec::LocateError(const Status& status) const {
   return Status(
       status.code() == StatusCode::kNotFound ? StatusCode::kInvalidArgument : status.code(),
       located.message());
+}
+
+plugin::DestinationOptions DestinationSpec::options() const {
+  plugin::DestinationOptions o;
+  o.name = name;
+  o.write_mode = write_mode;
+  o.migrate_mode = migrate_mode;
+  o.pk_mode = pk_mode;
+  return o;
 }
 
 const DestinationSpec* Config::FindDestination(std::string_view name) const {

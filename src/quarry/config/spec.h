@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "quarry/base/status.h"
+#include "quarry/plugin/options.h"
 
 namespace quarry::config {
 
@@ -22,16 +23,15 @@ struct Location {
   std::string ToString() const;
 };
 
-enum class WriteMode { kOverwriteDeleteStale, kOverwrite, kAppend };
-enum class MigrateMode { kSafe, kForced };
-enum class PkMode { kDefault, kCqIdOnly };
-
-std::string_view ToString(WriteMode m);
-std::string_view ToString(MigrateMode m);
-std::string_view ToString(PkMode m);
-Result<WriteMode> ParseWriteMode(std::string_view s);
-Result<MigrateMode> ParseMigrateMode(std::string_view s);
-Result<PkMode> ParsePkMode(std::string_view s);
+// The modes are the plugin layer's vocabulary (plugin/options.h); these names let config code
+// (and the engine) keep spelling them config::.
+using plugin::MigrateMode;
+using plugin::ParseMigrateMode;
+using plugin::ParsePkMode;
+using plugin::ParseWriteMode;
+using plugin::PkMode;
+using plugin::ToString;
+using plugin::WriteMode;
 
 struct BackendOptions {
   std::string table_name;
@@ -73,6 +73,9 @@ struct DestinationSpec : PluginSpec {
   PkMode pk_mode = PkMode::kDefault;
   bool send_sync_summary = false;
   std::string sync_group_id;
+
+  // What the destination plugin is told at Init: name and modes.
+  plugin::DestinationOptions options() const;
 };
 
 struct Config {

@@ -32,7 +32,7 @@ Status OpenBackend(const plugin::PluginRegistry& registry, const PreparedSource&
   QUARRY_ASSIGN_OR_RETURN(out->plugin,
                           registry.MakeDestination(ps.backend->registry, ps.backend->path));
   QUARRY_RETURN_NOT_OK(out->plugin->Configure(ps.backend->spec));
-  QUARRY_RETURN_NOT_OK(out->plugin->Init(ctx, *ps.backend));
+  QUARRY_RETURN_NOT_OK(out->plugin->Init(ctx, ps.backend->options()));
   QUARRY_ASSIGN_OR_RETURN(out->lock, out->plugin->TryLock(SyncLockName(*ps.spec)));
   if (out->lock == nullptr) {
     return Status::Invalid("this destination cannot lock, so it cannot be a state backend");

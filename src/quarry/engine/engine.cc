@@ -134,7 +134,7 @@ Status Engine::Migrate(Plan& plan) {
     for (const auto* d : ps.destinations) {
       QUARRY_ASSIGN_OR_RETURN(auto dest, registry_.MakeDestination(d->registry, d->path));
       QUARRY_RETURN_NOT_OK(dest->Configure(d->spec));
-      Status st = dest->Init(ctx, *d);
+      Status st = dest->Init(ctx, d->options());
       std::vector<schema::TablePtr> tables;
       for (const auto& t : schema::Flatten(ps.tables)) {
         tables.push_back(d->pk_mode == config::PkMode::kCqIdOnly ? schema::WithCqColumns(*t, true)

@@ -27,7 +27,7 @@ class MemoryDestination : public plugin::DestinationPlugin {
     return r.Finish();
   }
   plugin::BatchOptions batch_options() const override { return batch_; }
-  Status Init(const plugin::PluginContext&, const config::DestinationSpec&) override {
+  Status Init(const plugin::PluginContext&, const plugin::DestinationOptions&) override {
     return Status::OK();
   }
   Status Migrate(const std::vector<schema::TablePtr>&) override { return Status::OK(); }

@@ -37,9 +37,9 @@ void CountsToSummary(SourceCounters& counters, const writer::BatchWriter* w,
 }
 
 Status WriteSummaryRow(plugin::DestinationPlugin& dest, const SyncResult& result,
-                       const PairSummary& pair, config::PkMode pk_mode) {
+                       const PairSummary& pair, plugin::PkMode pk_mode) {
   QUARRY_ASSIGN_OR_RETURN(schema::TablePtr table,
-                          SummaryTable(pk_mode == config::PkMode::kCqIdOnly));
+                          SummaryTable(pk_mode == plugin::PkMode::kCqIdOnly));
   QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr row, SummaryRow(*table, result, pair));
   QUARRY_RETURN_NOT_OK(dest.Migrate({table}));
   return dest.Write(*table, {row});
@@ -113,7 +113,7 @@ bool SourceRun::Open() {
       p.plugin = made.MoveValue();
       st = p.plugin->Configure(p.spec->spec);
     }
-    if (st.ok()) st = p.plugin->Init(ctx_, *p.spec);
+    if (st.ok()) st = p.plugin->Init(ctx_, p.spec->options());
     if (!st.ok()) {
       summaries_[i].destination_errors++;
       FailAll(fmt::format("destination {}: init: {}", p.spec->name, st.message()));
@@ -242,7 +242,7 @@ Status SourceRun::RunSource(FanOutSink& sink) {
 void SourceRun::QueueDeleteStale() {
   const auto tables = schema::Flatten(ps_.tables);
   for (auto& p : pairs_) {
-    if (p.spec->write_mode != config::WriteMode::kOverwriteDeleteStale) continue;
+    if (p.spec->write_mode != plugin::WriteMode::kOverwriteDeleteStale) continue;
     for (const auto& t : tables) {
       // Incremental tables (and their children) fetch only what changed: with a state backend
       // their older rows are not stale.

@@ -18,7 +18,7 @@ Result<std::vector<StateRow>> Engine::ShowState(Plan& plan) {
     QUARRY_ASSIGN_OR_RETURN(auto dest,
                             registry_.MakeDestination(ps.backend->registry, ps.backend->path));
     QUARRY_RETURN_NOT_OK(dest->Configure(ps.backend->spec));
-    QUARRY_RETURN_NOT_OK(dest->Init(ctx, *ps.backend));
+    QUARRY_RETURN_NOT_OK(dest->Init(ctx, ps.backend->options()));
     QUARRY_ASSIGN_OR_RETURN(schema::TablePtr table, state::StateTable(ps.state_table));
     QUARRY_ASSIGN_OR_RETURN(auto all, state::ReadAll(*dest, *table));
     for (const auto& [key, e] : state::SourceEntries(all, ps.spec->name)) {

@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "quarry/base/log.h"
 #include "quarry/base/status.h"
 #include "quarry/message/message.h"
+#include "quarry/plugin/context.h"
 #include "quarry/schema/table.h"
 
 namespace quarry::plugin {
@@ -47,10 +47,6 @@ struct SyncRequest {
   // source that lets another process keep its cursors (the CloudQuery-protocol adapter) hands it
   // this name; the cursors still travel as Checkpoint messages.
   std::string state_table;
-};
-
-struct PluginContext {
-  Logger* logger = nullptr;  // never null when passed by the engine
 };
 
 class SourcePlugin {

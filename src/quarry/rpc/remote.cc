@@ -349,9 +349,9 @@ class RemoteDestination final : public plugin::DestinationPlugin {
 
   plugin::BatchOptions batch_options() const override { return batch_; }
 
-  Status Init(const plugin::PluginContext&, const config::DestinationSpec& dest) override {
-    write_mode_ = dest.write_mode;
-    forced_ = dest.migrate_mode == config::MigrateMode::kForced;
+  Status Init(const plugin::PluginContext&, const plugin::DestinationOptions& options) override {
+    write_mode_ = options.write_mode;
+    forced_ = options.migrate_mode == plugin::MigrateMode::kForced;
     QUARRY_ASSIGN_OR_RETURN(conn_, Connection::Open(registry_, path_, logger_, options_));
     return conn_->Init(spec_, false);
   }
@@ -435,7 +435,7 @@ class RemoteDestination final : public plugin::DestinationPlugin {
   schema::TablePtr Outgoing(const schema::Table& table) {
     auto it = outgoing_.find(table.name);
     if (it != outgoing_.end() && it->second.first == table.arrow_schema) return it->second.second;
-    schema::TablePtr t = write_mode_ == config::WriteMode::kAppend
+    schema::TablePtr t = write_mode_ == plugin::WriteMode::kAppend
                              ? WithoutKeys(table)
                              : std::make_shared<const schema::Table>(table);
     outgoing_[table.name] = {table.arrow_schema, t};
@@ -454,7 +454,7 @@ class RemoteDestination final : public plugin::DestinationPlugin {
   RemoteOptions options_;
   nlohmann::json spec_ = nlohmann::json::object();
   plugin::BatchOptions batch_;
-  config::WriteMode write_mode_ = config::WriteMode::kOverwriteDeleteStale;
+  plugin::WriteMode write_mode_ = plugin::WriteMode::kOverwriteDeleteStale;
   bool forced_ = false;
   std::unique_ptr<Connection> conn_;
   // By table name: the arrow schema it was made from, and the table as sent.

@@ -35,16 +35,14 @@ Result<nlohmann::json> ParseSpec(const std::string& bytes) {
   return j;
 }
 
-config::DestinationSpec ServedDestinationSpec(const std::string& name, bool forced) {
-  config::DestinationSpec d;
-  d.kind = "destination";
+plugin::DestinationOptions ServedDestinationOptions(const std::string& name, bool forced) {
+  plugin::DestinationOptions d;
   d.name = name;
-  d.path = name;
   // The protocol carries the write mode in the messages: tables without primary keys are
   // appended to (CloudQuery removes them for append), others upserted; stale rows go only when a
   // delete message says so.
-  d.write_mode = config::WriteMode::kOverwriteDeleteStale;
-  d.migrate_mode = forced ? config::MigrateMode::kForced : config::MigrateMode::kSafe;
+  d.write_mode = plugin::WriteMode::kOverwriteDeleteStale;
+  d.migrate_mode = forced ? plugin::MigrateMode::kForced : plugin::MigrateMode::kSafe;
   return d;
 }
 
@@ -473,7 +471,7 @@ class PluginService final : public pb::Plugin::Service {
     QUARRY_RETURN_NOT_OK(dest->Configure(spec));
     if (connect) {
       plugin::PluginContext pctx{&logger_};
-      QUARRY_RETURN_NOT_OK(dest->Init(pctx, ServedDestinationSpec(options_.plugin, forced)));
+      QUARRY_RETURN_NOT_OK(dest->Init(pctx, ServedDestinationOptions(options_.plugin, forced)));
     }
     return dest;
   }

@@ -33,8 +33,7 @@ class StateTableDestination final : public plugin::DestinationPlugin {
   explicit StateTableDestination(Store& store) : store_(store) {}
 
   Status Configure(const nlohmann::json&) override { return Status::OK(); }
-  plugin::BatchOptions batch_options() const override { return {}; }
-  Status Init(const plugin::PluginContext&, const config::DestinationSpec&) override {
+  Status Init(const plugin::PluginContext&, const plugin::DestinationOptions&) override {
     return Status::OK();
   }
 

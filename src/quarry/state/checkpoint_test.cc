@@ -15,8 +15,7 @@ namespace {
 class MemoryDestination : public plugin::DestinationPlugin {
  public:
   Status Configure(const nlohmann::json&) override { return Status::OK(); }
-  plugin::BatchOptions batch_options() const override { return {}; }
-  Status Init(const plugin::PluginContext&, const config::DestinationSpec&) override {
+  Status Init(const plugin::PluginContext&, const plugin::DestinationOptions&) override {
     return Status::OK();
   }
   Status Migrate(const std::vector<schema::TablePtr>&) override { return Status::OK(); }

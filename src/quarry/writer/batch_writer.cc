@@ -13,7 +13,7 @@ schema::TablePtr BatchWriter::DestinationTable(const schema::TablePtr& table) {
   auto it = tables_.find(table->name);
   if (it != tables_.end()) return it->second;
   schema::TablePtr t = table;
-  if (options_.pk_mode == config::PkMode::kCqIdOnly) t = schema::WithCqColumns(*table, true);
+  if (options_.pk_mode == plugin::PkMode::kCqIdOnly) t = schema::WithCqColumns(*table, true);
   tables_.emplace(t->name, t);
   return t;
 }

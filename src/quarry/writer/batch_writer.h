@@ -21,7 +21,6 @@
 #include <vector>
 
 #include "quarry/base/channel.h"
-#include "quarry/config/spec.h"
 #include "quarry/message/message.h"
 #include "quarry/plugin/destination.h"
 
@@ -57,7 +56,7 @@ class CheckpointPolicy {
 
 struct WriterOptions {
   plugin::BatchOptions batch;
-  config::PkMode pk_mode = config::PkMode::kDefault;
+  plugin::PkMode pk_mode = plugin::PkMode::kDefault;
   bool migrate = true;  // false: --no-migrate (tables must exist)
   // Tables of the writer's own (the state table), created even with --no-migrate, as they are.
   std::vector<schema::TablePtr> own_tables;

@@ -15,8 +15,7 @@ namespace {
 class RecordingDestination : public plugin::DestinationPlugin {
  public:
   Status Configure(const nlohmann::json&) override { return Status::OK(); }
-  plugin::BatchOptions batch_options() const override { return {}; }
-  Status Init(const plugin::PluginContext&, const config::DestinationSpec&) override {
+  Status Init(const plugin::PluginContext&, const plugin::DestinationOptions&) override {
     return Status::OK();
   }
   Status Migrate(const std::vector<schema::TablePtr>& tables) override {
@@ -136,7 +135,7 @@ TEST(BatchWriterTest, DeleteStaleComesAfterPendingRows) {
 TEST(BatchWriterTest, CqIdOnlyMakesCqIdTheKey) {
   RecordingDestination dest;
   WriterOptions o = Options(100);
-  o.pk_mode = config::PkMode::kCqIdOnly;
+  o.pk_mode = plugin::PkMode::kCqIdOnly;
   BatchWriter w(dest, o);
   Channel<message::Message> ch(10);
   ch.Push(message::MigrateTable{Table("t")});
