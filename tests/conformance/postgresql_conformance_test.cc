@@ -24,8 +24,8 @@ class PostgresqlStore : public Store {
     dsn_.replace(at, 15, "dbname=" + db_);
   }
 
-  std::unique_ptr<plugin::DestinationPlugin> Open(config::WriteMode w,
-                                                  config::MigrateMode m) override {
+  std::unique_ptr<plugin::DestinationPlugin> Open(config::WriteMode w, config::MigrateMode m,
+                                                  config::PkMode p) override {
     auto d = plugins::NewPostgresqlDestination();
     Status st = d->Configure(nlohmann::json{{"connection_string", dsn_}});
     EXPECT_TRUE(st.ok()) << st.ToString();
@@ -33,6 +33,7 @@ class PostgresqlStore : public Store {
     spec.name = "conformance";
     spec.write_mode = w;
     spec.migrate_mode = m;
+    spec.pk_mode = p;
     st = d->Init(plugin::PluginContext{&logger_}, spec);
     EXPECT_TRUE(st.ok()) << st.ToString();
     return d;

@@ -19,8 +19,8 @@ class SqliteStore : public Store {
   }
   ~SqliteStore() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<plugin::DestinationPlugin> Open(config::WriteMode w,
-                                                  config::MigrateMode m) override {
+  std::unique_ptr<plugin::DestinationPlugin> Open(config::WriteMode w, config::MigrateMode m,
+                                                  config::PkMode p) override {
     auto d = make_();
     Status st = d->Configure(nlohmann::json{{"connection_string", dir_ + "/conformance.db"}});
     EXPECT_TRUE(st.ok()) << st.ToString();
@@ -28,6 +28,7 @@ class SqliteStore : public Store {
     spec.name = "conformance";
     spec.write_mode = w;
     spec.migrate_mode = m;
+    spec.pk_mode = p;
     st = d->Init(plugin::PluginContext{&logger_}, spec);
     EXPECT_TRUE(st.ok()) << st.ToString();
     return d;
