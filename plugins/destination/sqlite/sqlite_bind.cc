@@ -21,6 +21,9 @@ static_assert(kSlot >= kMaxTimeText);
 // integer is stored as that integer). NaN is stored as the text 'NaN', which REAL affinity
 // leaves as text; -0.0 as the blob '-0.0', as any text of it would be made a number again.
 // Infinities are REALs as they are.
+constexpr char kNaNText[] = "NaN";
+constexpr char kNegativeZeroText[] = "-0.0";
+
 int BindDouble(sqlite3_stmt* st, int p, double v) {
   if (std::isnan(v)) return sqlite3_bind_text(st, p, kNaNText, 3, SQLITE_STATIC);
   if (v == 0 && std::signbit(v)) {

@@ -36,10 +36,6 @@ inline constexpr int kSlot = 40;
 // Bound with SQLITE_STATIC in place of a null pointer, which SQLite would store as NULL.
 inline constexpr char kEmpty[] = "";
 
-// How a NaN and a -0.0 are stored (see above), for reading them back.
-inline constexpr char kNaNText[] = "NaN";
-inline constexpr char kNegativeZeroText[] = "-0.0";
-
 struct StmtDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
 };

@@ -70,7 +70,7 @@ Status ReadValue(sqlite3_stmt* st, int c, int kind, std::string_view view, types
     case TypeId::kFloat32:
     case TypeId::kFloat64: {
       double v = sqlite3_column_double(st, c);
-      if (kind == SQLITE_TEXT || kind == SQLITE_BLOB) {  // 'NaN', '-0.0' (see BindDouble)
+      if (kind == SQLITE_TEXT || kind == SQLITE_BLOB) {  // 'NaN', '-0.0' (sqlite_bind.h)
         const std::string s(view);
         char* end = nullptr;
         v = std::strtod(s.c_str(), &end);
