@@ -45,8 +45,8 @@ std::vector<std::string> ReadBack(plugin::DestinationPlugin& d, const schema::Ta
       for (const auto& c : columns) {
         const int i = b->schema()->IndexOf(c);
         if (i < 0) return Status::Invalid("no column " + c);
-        row +=
-            (row.size() > 1 ? "," : "") + ("\"" + c + "\":") + types::ValueToJson(b->column(i), r);
+        row += (row.size() > 1 ? "," : "") + (nlohmann::json(c).dump() + ":") +
+               types::ValueToJson(b->column(i), r);
       }
       out.push_back(row + "}");
     }

@@ -264,6 +264,26 @@ TEST_P(DestinationConformance, ReadOfAMissingTableYieldsNoBatchAndReadGivesBackW
                                R"("j":null})")}));
 }
 
+TEST_P(DestinationConformance, NamesWithQuotesSpacesCapitalsAndKeywordsRoundTrip) {
+  auto d = Open(WriteMode::kOverwrite);
+  auto t =
+      PlainTable("My \"Table\"", {Col("Id", types::int64(), true), Col("say \"hi\"", types::utf8()),
+                                  Col("select", types::utf8())});
+  ASSERT_OK(d->Migrate({t}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"Id":1,"say \"hi\"":"a","select":"b"}])")}));
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"Id":1,"say \"hi\"":"A","select":"B"}])")}));
+  EXPECT_EQ(ReadBack(*d, *t, {"Id", "say \"hi\"", "select"}),
+            std::vector<std::string>{R"({"Id":1,"say \"hi\"":"A","select":"B"})"});
+  ASSERT_OK(d->Migrate({t}));  // unchanged: nothing to do
+  auto t2 =
+      PlainTable("My \"Table\"", {Col("Id", types::int64(), true), Col("say \"hi\"", types::utf8()),
+                                  Col("select", types::utf8()), Col("New Col", types::utf8())});
+  ASSERT_OK(d->Migrate({t2}));
+  ASSERT_OK(d->Write(*t2, {Batch(t2, R"([{"Id":2,"New Col":"n"}])")}));
+  EXPECT_EQ(ReadBack(*d, *t2, {"Id", "New Col"}),
+            (std::vector<std::string>{R"({"Id":1,"New Col":null})", R"({"Id":2,"New Col":"n"})"}));
+}
+
 TEST_P(DestinationConformance, SyncLocksOfDifferentNamesDoNotConflict) {
   auto a = Open();
   auto b = Open();
