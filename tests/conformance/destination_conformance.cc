@@ -11,21 +11,13 @@
 #include "quarry/schema/table.h"
 #include "quarry/state/state_store.h"
 #include "quarry/types/json.h"
+#include "tests/conformance/conformance_rows.h"
 
 namespace quarry::conformance {
 namespace {
 
 using plugin::MigrateMode;
 using plugin::WriteMode;
-
-#define ASSERT_OK(expr)                      \
-  do {                                       \
-    const ::quarry::Status _st = (expr);     \
-    ASSERT_TRUE(_st.ok()) << _st.ToString(); \
-  } while (false)
-
-constexpr char kSyncTime1[] = "2026-11-25T10:00:00Z";
-constexpr char kSyncTime2[] = "2026-11-25T11:00:00Z";
 
 schema::TablePtr EveryTypeTable(const std::string& name) {
   schema::Table t{name, "", ""};
@@ -55,63 +47,6 @@ schema::TablePtr EveryTypeTable(const std::string& name) {
                {"ls", types::list(types::utf8())}};
   return schema::WithCqColumns(**schema::Finalize(t));
 }
-
-schema::TablePtr SimpleTable(const std::string& name, bool with_extra = false,
-                             types::TypePtr value_type = types::utf8()) {
-  schema::Table t{name, "", ""};
-  schema::Column id{"id", types::int64()};
-  id.primary_key = true;
-  id.not_null = true;
-  t.columns = {id, {"value", value_type}};
-  if (with_extra) t.columns.push_back({"extra", types::int64()});
-  return schema::WithCqColumns(**schema::Finalize(t));
-}
-
-// Rows of a table with the bookkeeping values filled in: `rows` is a JSON array of objects
-// holding the table's own columns.
-types::RecordBatchPtr Rows(const schema::TablePtr& t, const std::string& rows,
-                           const char* sync_time = kSyncTime1, const char* source = "src") {
-  auto json = nlohmann::json::parse(rows);
-  int i = 0;
-  for (auto& r : json) {
-    if (!r.contains("_cq_id")) {
-      r["_cq_id"] = fmt::format("00000000-0000-4000-8000-{:012d}", r.value("id", 0) * 1000 + i);
-    }
-    r["_cq_source_name"] = source;
-    r["_cq_sync_time"] = sync_time;
-    ++i;
-  }
-  auto batch = types::BatchFromJson(t->arrow_schema, json.dump());
-  EXPECT_TRUE(batch.ok()) << batch.status().ToString();
-  return batch.ok() ? *batch : nullptr;
-}
-
-// The table's rows as read back, one JSON object per row, sorted, only the listed columns.
-std::vector<std::string> ReadBack(plugin::DestinationPlugin& d, const schema::Table& t,
-                                  const std::vector<std::string>& columns) {
-  std::vector<std::string> out;
-  Status st = d.Read(t, [&](types::RecordBatchPtr b) {
-    for (int64_t r = 0; r < b->num_rows(); ++r) {
-      std::string row = "{";
-      for (const auto& c : columns) {
-        const int i = b->schema()->IndexOf(c);
-        if (i < 0) return Status::Invalid("no column " + c);
-        row +=
-            (row.size() > 1 ? "," : "") + ("\"" + c + "\":") + types::ValueToJson(b->column(i), r);
-      }
-      out.push_back(row + "}");
-    }
-    return Status::OK();
-  });
-  EXPECT_TRUE(st.ok()) << st.ToString();
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-int64_t Micros(const char* rfc3339) { return *types::ParseTimestamp(rfc3339); }
-
-// The same JSON value, spelled one way (destinations may respace JSON columns, as jsonb does).
-std::string Normalize(const std::string& json) { return nlohmann::json::parse(json).dump(); }
 
 TEST_P(DestinationConformance, EveryTypeRoundTrips) {
   auto d = Open();
@@ -247,7 +182,8 @@ TEST_P(DestinationConformance, WriteAllLandsAllTablesOrNone) {
   const std::vector<types::RecordBatchPtr> ra2{Rows(a, R"([{"id":2,"value":"a2"}])")};
   auto bad = Rows(b, R"([{"value":"no id"}])");
   const std::vector<types::RecordBatchPtr> rb2{bad};
-  EXPECT_FALSE(d->WriteAll({{a.get(), &ra2}, {b.get(), &rb2}}).ok());
+  EXPECT_EQ(d->WriteAll({{a.get(), &ra2}, {b.get(), &rb2}}).message(),
+            "table conf_all_b: column id, row 0: NOT NULL constraint failed");
   EXPECT_EQ(ReadBack(*d, *a, {"id"}), std::vector<std::string>{R"({"id":1})"});
   EXPECT_EQ(ReadBack(*d, *b, {"id"}), std::vector<std::string>{R"({"id":1})"});
 }

@@ -1,6 +1,8 @@
 // The conformance suite every destination runs (as CloudQuery's plugin-sdk testing_write*):
 // inserts of every type, upsert, append, delete-stale, safe and forced migrations, WriteAll
-// atomicity, the state table round trip and the sync lock. It checks results through the
+// atomicity, the state table round trip and the sync lock (destination_conformance.cc); large
+// writes, upsert and delete-stale details, reading back (write_conformance.cc); migrations in
+// depth and pk_mode (migration_conformance.cc). It checks results through the
 // destination's own Read, so it needs nothing but the DestinationPlugin interface.
 //
 // A destination's test binary instantiates it once:
@@ -27,7 +29,8 @@ class Store {
  public:
   virtual ~Store() = default;
   virtual std::unique_ptr<plugin::DestinationPlugin> Open(plugin::WriteMode write_mode,
-                                                          plugin::MigrateMode migrate_mode) = 0;
+                                                          plugin::MigrateMode migrate_mode,
+                                                          plugin::PkMode pk_mode) = 0;
 };
 
 struct ConformanceTarget {
@@ -43,8 +46,9 @@ class DestinationConformance : public ::testing::TestWithParam<ConformanceTarget
   void SetUp() override { store_ = GetParam().make_store(); }
   std::unique_ptr<plugin::DestinationPlugin> Open(
       plugin::WriteMode w = plugin::WriteMode::kOverwriteDeleteStale,
-      plugin::MigrateMode m = plugin::MigrateMode::kSafe) {
-    return store_->Open(w, m);
+      plugin::MigrateMode m = plugin::MigrateMode::kSafe,
+      plugin::PkMode p = plugin::PkMode::kDefault) {
+    return store_->Open(w, m, p);
   }
   std::unique_ptr<Store> store_;
 };

@@ -24,16 +24,17 @@ class PostgresqlStore : public Store {
     dsn_.replace(at, 15, "dbname=" + db_);
   }
 
-  std::unique_ptr<plugin::DestinationPlugin> Open(plugin::WriteMode w,
-                                                  plugin::MigrateMode m) override {
+  std::unique_ptr<plugin::DestinationPlugin> Open(plugin::WriteMode w, plugin::MigrateMode m,
+                                                  plugin::PkMode p) override {
     auto d = plugins::NewPostgresqlDestination();
     Status st = d->Configure(nlohmann::json{{"connection_string", dsn_}});
     EXPECT_TRUE(st.ok()) << st.ToString();
-    plugin::DestinationOptions options;
-    options.name = "conformance";
-    options.write_mode = w;
-    options.migrate_mode = m;
-    st = d->Init(plugin::PluginContext{&logger_}, options);
+    plugin::DestinationOptions spec;
+    spec.name = "conformance";
+    spec.write_mode = w;
+    spec.migrate_mode = m;
+    spec.pk_mode = p;
+    st = d->Init(plugin::PluginContext{&logger_}, spec);
     EXPECT_TRUE(st.ok()) << st.ToString();
     return d;
   }

@@ -19,16 +19,17 @@ class SqliteStore : public Store {
   }
   ~SqliteStore() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<plugin::DestinationPlugin> Open(plugin::WriteMode w,
-                                                  plugin::MigrateMode m) override {
+  std::unique_ptr<plugin::DestinationPlugin> Open(plugin::WriteMode w, plugin::MigrateMode m,
+                                                  plugin::PkMode p) override {
     auto d = make_();
     Status st = d->Configure(nlohmann::json{{"connection_string", dir_ + "/conformance.db"}});
     EXPECT_TRUE(st.ok()) << st.ToString();
-    plugin::DestinationOptions options;
-    options.name = "conformance";
-    options.write_mode = w;
-    options.migrate_mode = m;
-    st = d->Init(plugin::PluginContext{&logger_}, options);
+    plugin::DestinationOptions spec;
+    spec.name = "conformance";
+    spec.write_mode = w;
+    spec.migrate_mode = m;
+    spec.pk_mode = p;
+    st = d->Init(plugin::PluginContext{&logger_}, spec);
     EXPECT_TRUE(st.ok()) << st.ToString();
     return d;
   }

@@ -186,20 +186,7 @@ TEST(PostgresqlDestinationTest, CreatesTableWithMappedTypesPrimaryKeyAndNotNull)
             "2");  // table + pk index
 }
 
-TEST(PostgresqlDestinationTest, CqIdOnlyPkModeMakesCqIdThePrimaryKey) {
-  const std::string s = FreshSchema();
-  auto d = Open(s, {.pk_mode = PkMode::kCqIdOnly});
-  auto t = MakeCqTable("items", {Col("id", types::int64(), true), Col("v", types::utf8())});
-  ASSERT_OK(d->Migrate({t}));
-  const std::string rows = R"([
-    {"_cq_id": "00000000-0000-0000-0000-000000000001", "id": 1, "v": "a"},
-    {"_cq_id": "00000000-0000-0000-0000-000000000002", "id": 1, "v": "b"}])";
-  ASSERT_OK(d->Write(*t, {Batch(t, rows)}));
-  ASSERT_OK(d->Write(*t, {Batch(t, rows)}));
-  EXPECT_EQ(Pg(fmt::format("SELECT id, v FROM {}.items ORDER BY v", s)), "1|a\n1|b");
-}
-
-TEST(PostgresqlDestinationTest, EveryTypeRoundTrips) {
+TEST(PostgresqlDestinationTest, StoresEveryTypeInItsMappedColumnType) {
   const std::string s = FreshSchema();
   auto d = Open(s, {.write_mode = WriteMode::kAppend});
   auto t = MakeTable("all_types", {Col("n", types::int32()),
@@ -314,17 +301,6 @@ types::RecordBatchPtr RawBatch(const TablePtr& t, int64_t rows, std::vector<type
   return b.ok() ? *b : nullptr;
 }
 
-// Every batch Read gives.
-std::vector<types::RecordBatchPtr> ReadAll(plugin::DestinationPlugin& d, const schema::Table& t) {
-  std::vector<types::RecordBatchPtr> out;
-  Status st = d.Read(t, [&](types::RecordBatchPtr b) {
-    out.push_back(std::move(b));
-    return Status::OK();
-  });
-  EXPECT_TRUE(st.ok()) << st.ToString();
-  return out;
-}
-
 TEST(PostgresqlDestinationTest, RefusesTextAndJsonWithNulAndLandsNothingOfTheWrite) {
   const std::string s = FreshSchema();
   auto d = Open(s, {.write_mode = WriteMode::kOverwrite});
@@ -401,14 +377,6 @@ TEST(PostgresqlDestinationTest, StoresTimestampsAndDatesOfItsRangeExactlyAndRefu
                                    {RawArray(types::int64(), n), RawArray(types::timestamp(), ts),
                                     RawArray(types::date32(), ds)})}));
   EXPECT_EQ(Pg(fmt::format("SELECT n, ts::text, d::text FROM {}.times ORDER BY n", s)), want);
-  auto got = ReadAll(*d, *t);
-  ASSERT_EQ(got.size(), 1u);
-  ASSERT_EQ(got[0]->num_rows(), static_cast<int64_t>(n.size()));
-  for (int64_t r = 0; r < got[0]->num_rows(); ++r) {
-    const auto i = static_cast<size_t>(got[0]->column(0).Value<int64_t>(r));
-    EXPECT_EQ(got[0]->column(1).Value<int64_t>(r), ts[i]) << "row " << i;
-    EXPECT_EQ(got[0]->column(2).Value<int32_t>(r), ds[i]) << "row " << i;
-  }
   // Outside the range, including the values that would wrap around or become -infinity or
   // infinity on the wire: refused, and nothing of the write lands.
   const std::string ts_error =
@@ -438,7 +406,7 @@ TEST(PostgresqlDestinationTest, StoresTimestampsAndDatesOfItsRangeExactlyAndRefu
   EXPECT_EQ(Pg(fmt::format("SELECT count(*) FROM {}.times", s)), std::to_string(n.size()));
 }
 
-TEST(PostgresqlDestinationTest, FloatNaNInfinitiesAndNegativeZeroRoundTrip) {
+TEST(PostgresqlDestinationTest, FloatNaNInfinitiesAndNegativeZeroAreStoredAsSuch) {
   const std::string s = FreshSchema();
   auto d = Open(s, {.write_mode = WriteMode::kAppend});
   auto t = MakeTable("floats", {Col("n", types::int64()), Col("f32", types::float32()),
@@ -459,56 +427,21 @@ TEST(PostgresqlDestinationTest, FloatNaNInfinitiesAndNegativeZeroRoundTrip) {
   EXPECT_EQ(Pg(fmt::format("SELECT n, f32::text, f64::text FROM {}.floats ORDER BY n", s)),
             "0|NaN|NaN\n1|Infinity|Infinity\n2|-Infinity|-Infinity\n3|-0|-0\n4|NULL|NULL\n"
             "5|0.1|0.1");
-  auto got = ReadAll(*d, *t);
-  ASSERT_EQ(got.size(), 1u);
-  auto bits = [](const types::Array& a, int64_t r) -> std::string {
-    if (a.IsNull(r)) return "null";
-    if (a.type()->id() == types::TypeId::kFloat32) {
-      const float v = a.Value<float>(r);
-      return std::isnan(v) ? "NaN" : fmt::format("{:x}", std::bit_cast<uint32_t>(v));
-    }
-    const double v = a.Value<double>(r);
-    return std::isnan(v) ? "NaN" : fmt::format("{:x}", std::bit_cast<uint64_t>(v));
-  };
-  for (int64_t r = 0; r < got[0]->num_rows(); ++r) {
-    const auto i = static_cast<size_t>(got[0]->column(0).Value<int64_t>(r));
-    const types::Array want_f32 = *RawArray(types::float32(), std::vector{f32[i]});
-    const types::Array want_f64 = *RawArray(types::float64(), std::vector{values[i]});
-    EXPECT_EQ(bits(got[0]->column(1), r), bits(want_f32, 0)) << "row " << i;
-    EXPECT_EQ(bits(got[0]->column(2), r), bits(want_f64, 0)) << "row " << i;
-  }
 }
 
-TEST(PostgresqlDestinationTest, UpsertsByPrimaryKeyInOverwriteMode) {
+TEST(PostgresqlDestinationTest, UpsertLeavesNoStagingTableBehind) {
   const std::string s = FreshSchema();
   auto d = Open(s, {.write_mode = WriteMode::kOverwrite});
-  auto t = MakeTable("t", {Col("id", types::int64(), true), Col("k", types::utf8(), true),
-                           Col("v", types::utf8()), Col("n", types::int64())});
+  auto t = MakeTable("t", {Col("id", types::int64(), true), Col("v", types::utf8())});
   ASSERT_OK(d->Migrate({t}));
-  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "k": "a", "v": "one", "n": 1},
-                                       {"id": 2, "k": "a", "v": "two", "n": 2}])")}));
-  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "k": "a", "v": "ONE"},
-                                       {"id": 1, "k": "b", "v": "other key"}])"),
-                          Batch(t, R"([{"id": 2, "k": "a", "v": "first", "n": 20},
-                                       {"id": 2, "k": "a", "v": "last", "n": 22}])")}));
-  // Every non-key column is replaced (n becomes NULL for id 1); the last duplicate wins.
-  EXPECT_EQ(Pg(fmt::format("SELECT id, k, v, n FROM {}.t ORDER BY id, k", s)),
-            "1|a|ONE|NULL\n1|b|other key|NULL\n2|a|last|22");
-  // No staging table outlives its transaction.
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "v": "one"}])")}));
+  // An existing key: the rows go through a staging table, which goes with its transaction.
+  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "v": "ONE"}, {"id": 2, "v": "two"}])")}));
+  EXPECT_EQ(Pg(fmt::format("SELECT id, v FROM {}.t ORDER BY id", s)), "1|ONE\n2|two");
   EXPECT_EQ(Pg("SELECT count(*) FROM pg_class WHERE relname LIKE 'quarry_stage%'"), "0");
 }
 
-TEST(PostgresqlDestinationTest, UpsertWithOnlyKeyColumnsKeepsOneRow) {
-  const std::string s = FreshSchema();
-  auto d = Open(s);
-  auto t = MakeTable("keys", {Col("id", types::int64(), true)});
-  ASSERT_OK(d->Migrate({t}));
-  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1}, {"id": 1}, {"id": 2}])")}));
-  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1}])")}));
-  EXPECT_EQ(Pg(fmt::format("SELECT id FROM {}.keys ORDER BY id", s)), "1\n2");
-}
-
-TEST(PostgresqlDestinationTest, AppendModeAddsRowsWithoutPrimaryKey) {
+TEST(PostgresqlDestinationTest, AppendModeCreatesNoPrimaryKeyAndKeepsCqIdNotNull) {
   const std::string s = FreshSchema();
   auto d = Open(s, {.write_mode = WriteMode::kAppend});
   auto t = MakeCqTable("events", {Col("id", types::int64(), true), Col("v", types::utf8())});
@@ -519,133 +452,6 @@ TEST(PostgresqlDestinationTest, AppendModeAddsRowsWithoutPrimaryKey) {
   EXPECT_EQ(Columns(s, "events"),
             "_cq_source_name|text|f|f\n_cq_sync_time|timestamp without time zone|f|f\n"
             "_cq_id|uuid|t|f\n_cq_parent_id|uuid|f|f\nid|bigint|f|f\nv|text|f|f");
-  auto batch = Batch(t, R"([
-    {"_cq_id": "00000000-0000-0000-0000-000000000001", "id": 1, "v": "a"},
-    {"_cq_id": "00000000-0000-0000-0000-000000000002", "id": 2, "v": "b"}])");
-  ASSERT_OK(d->Write(*t, {batch}));
-  ASSERT_OK(d->Write(*t, {batch}));
-  EXPECT_EQ(Pg(fmt::format("SELECT id, v, count(*) FROM {}.events GROUP BY id, v ORDER BY id", s)),
-            "1|a|2\n2|b|2");
-}
-
-TEST(PostgresqlDestinationTest, DeleteStaleDeletesOnlyOlderRowsOfThatSource) {
-  const std::string s = FreshSchema();
-  auto d = Open(s);
-  auto t = MakeCqTable("t", {Col("id", types::int64())});
-  ASSERT_OK(d->Migrate({t}));
-  ASSERT_OK(d->Write(*t, {Batch(t, R"([
-    {"_cq_id": "00000000-0000-0000-0000-000000000001", "_cq_source_name": "a",
-     "_cq_sync_time": "2026-01-01T00:00:00Z", "id": 1},
-    {"_cq_id": "00000000-0000-0000-0000-000000000002", "_cq_source_name": "a",
-     "_cq_sync_time": "2026-01-01T23:59:59.999999Z", "id": 2},
-    {"_cq_id": "00000000-0000-0000-0000-000000000003", "_cq_source_name": "a",
-     "_cq_sync_time": "2026-01-02T00:00:00Z", "id": 3},
-    {"_cq_id": "00000000-0000-0000-0000-000000000004", "_cq_source_name": "b",
-     "_cq_sync_time": "2026-01-01T00:00:00Z", "id": 4},
-    {"_cq_id": "00000000-0000-0000-0000-000000000005", "_cq_source_name": "a",
-     "_cq_sync_time": "2026-01-02T00:00:00.000001Z", "id": 5}])")}));
-  auto sync_time = types::ParseTimestamp("2026-01-02T00:00:00Z");
-  ASSERT_TRUE(sync_time.ok());
-  auto deleted = d->DeleteStale(*t, "a", *sync_time);
-  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
-  EXPECT_EQ(*deleted, 2);
-  EXPECT_EQ(Pg(fmt::format("SELECT id, _cq_source_name, _cq_sync_time FROM {}.t ORDER BY id", s)),
-            "3|a|2026-01-02 00:00:00\n"
-            "4|b|2026-01-01 00:00:00\n"
-            "5|a|2026-01-02 00:00:00.000001");
-  deleted = d->DeleteStale(*t, "a", *sync_time);
-  ASSERT_TRUE(deleted.ok());
-  EXPECT_EQ(*deleted, 0);
-}
-
-TEST(PostgresqlDestinationTest, SafeMigrationAddsNullableColumnAndKeepsData) {
-  const std::string s = FreshSchema();
-  auto d = Open(s);
-  auto v1 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64())});
-  ASSERT_OK(d->Migrate({v1}));
-  ASSERT_OK(d->Write(*v1, {Batch(v1, R"([{"id": 1, "a": 10}])")}));
-
-  auto v2 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64()),
-                            Col("b", types::list(types::utf8()))});
-  ASSERT_OK(d->Migrate({v2}));
-  EXPECT_EQ(Columns(s, "t"), "id|bigint|t|t\na|bigint|f|f\nb|text[]|f|f");
-  EXPECT_EQ(Pg(fmt::format("SELECT id, a, b FROM {}.t", s)), "1|10|NULL");
-  ASSERT_OK(d->Write(*v2, {Batch(v2, R"([{"id": 2, "a": 20, "b": ["x"]}])")}));
-
-  // A column that is no longer synced stays, with its data.
-  auto v3 = MakeTable("t", {Col("id", types::int64(), true), Col("b", types::list(types::utf8()))});
-  ASSERT_OK(d->Migrate({v3}));
-  ASSERT_OK(d->Write(*v3, {Batch(v3, R"([{"id": 3, "b": ["y"]}, {"id": 1, "b": ["z"]}])")}));
-  EXPECT_EQ(Pg(fmt::format("SELECT id, a, b FROM {}.t ORDER BY id", s)),
-            "1|10|{z}\n2|20|{x}\n3|NULL|{y}");
-}
-
-TEST(PostgresqlDestinationTest, SafeMigrationRefusesLossyChangesAndLeavesTablesUntouched) {
-  const std::string s = FreshSchema();
-  auto d = Open(s);
-  auto t1 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64())});
-  auto u1 = MakeTable("u", {Col("id", types::int64(), true), Col("x", types::utf8())});
-  auto w1 = MakeTable("w", {Col("id", types::int64(), true), Col("x", types::utf8())});
-  ASSERT_OK(d->Migrate({t1, u1, w1}));
-  ASSERT_OK(d->Write(*t1, {Batch(t1, R"([{"id": 1, "a": 10}])")}));
-
-  auto t2 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::utf8()),
-                            Col("b", types::utf8(), false, /*not_null=*/true)});
-  auto u2 = MakeTable("u", {Col("id", types::int64(), true), Col("k", types::int64(), true),
-                            Col("x", types::utf8(), false, true)});
-  auto w2 = MakeTable("w", {Col("id", types::int64(), true), Col("x", types::utf8()),
-                            Col("y", types::utf8())});  // safe on its own
-  auto n2 = MakeTable("new_table", {Col("id", types::int64())});
-  Status st = d->Migrate({t2, u2, w2, n2});
-  EXPECT_TRUE(st.IsInvalid());
-  EXPECT_EQ(st.message(),
-            "table t: safe migration refused (use migrate_mode: forced): change type of column "
-            "a: bigint -> text; add not-null or primary-key column b (text)\n"
-            "table u: safe migration refused (use migrate_mode: forced): add not-null or "
-            "primary-key column k (bigint); column x: nullable -> not null; change primary key "
-            "(id) -> (id, k)");
-  // Nothing of the call was applied: one transaction.
-  EXPECT_EQ(Columns(s, "t"), "id|bigint|t|t\na|bigint|f|f");
-  EXPECT_EQ(Columns(s, "u"), "id|bigint|t|t\nx|text|f|f");
-  EXPECT_EQ(Columns(s, "w"), "id|bigint|t|t\nx|text|f|f");
-  EXPECT_EQ(Pg(fmt::format("SELECT to_regclass('{}.new_table') IS NULL", s)), "t");
-  EXPECT_EQ(Pg(fmt::format("SELECT id, a FROM {}.t", s)), "1|10");
-  // The old schema is still writable.
-  ASSERT_OK(d->Write(*t1, {Batch(t1, R"([{"id": 2, "a": 20}])")}));
-
-  // Leaving a NOT NULL column behind would make every insert fail.
-  auto t3 = MakeTable("u", {Col("id", types::int64(), true)});
-  ASSERT_EQ(Pg(fmt::format("ALTER TABLE {}.u ALTER COLUMN x SET NOT NULL", s)), "");
-  EXPECT_EQ(d->Migrate({t3}).message(),
-            "table u: safe migration refused (use migrate_mode: forced): column x is NOT NULL "
-            "but no longer synced (inserts would fail)");
-}
-
-TEST(PostgresqlDestinationTest, ForcedMigrationRebuildsTable) {
-  const std::string s = FreshSchema();
-  auto t1 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64())});
-  auto s1 = MakeTable("s", {Col("id", types::int64(), true)});
-  {
-    auto d = Open(s);
-    ASSERT_OK(d->Migrate({t1, s1}));
-    ASSERT_OK(d->Write(*t1, {Batch(t1, R"([{"id": 1, "a": 10}])")}));
-    ASSERT_OK(d->Write(*s1, {Batch(s1, R"([{"id": 1}])")}));
-  }
-  auto d = Open(s, {.migrate_mode = MigrateMode::kForced});
-  auto t2 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::utf8()),
-                            Col("b", types::utf8(), false, true)});
-  auto s2 = MakeTable("s", {Col("id", types::int64(), true), Col("c", types::utf8())});
-  ASSERT_OK(d->Migrate({t2, s2}));
-  EXPECT_EQ(Columns(s, "t"), "id|bigint|t|t\na|text|f|f\nb|text|t|f");
-  EXPECT_EQ(Pg(fmt::format("SELECT count(*) FROM {}.t", s)), "0");
-  // Only safe changes: forced mode keeps the data too.
-  EXPECT_EQ(Pg(fmt::format("SELECT id, c FROM {}.s", s)), "1|NULL");
-  ASSERT_OK(d->Write(*t2, {Batch(t2, R"([{"id": 1, "a": "x", "b": "y"}])")}));
-  EXPECT_EQ(Pg(fmt::format("SELECT id, a, b FROM {}.t", s)), "1|x|y");
-  // Switching to append mode drops the primary key: a rebuild as well.
-  auto a = Open(s, {.write_mode = WriteMode::kAppend, .migrate_mode = MigrateMode::kForced});
-  ASSERT_OK(a->Migrate({t2}));
-  EXPECT_EQ(Columns(s, "t"), "id|bigint|f|f\na|text|f|f\nb|text|t|f");
 }
 
 TEST(PostgresqlDestinationTest, WriteAllIsOneTransactionAcrossTables) {
@@ -692,7 +498,7 @@ TEST(PostgresqlDestinationTest, WriteAllIsOneTransactionAcrossTables) {
   EXPECT_EQ(Pg(counts), "3|2|2");
 }
 
-TEST(PostgresqlDestinationTest, FailedWriteRollsBackAndNamesTableColumnRow) {
+TEST(PostgresqlDestinationTest, InvalidValueOrBrokenConstraintFailsTheWholeWriteAndNamesTheRow) {
   const std::string s = FreshSchema();
   auto d = Open(s, {.write_mode = WriteMode::kAppend});
   auto t = MakeTable("t", {Col("id", types::int64()), Col("name", types::utf8(), false, true),
@@ -702,10 +508,8 @@ TEST(PostgresqlDestinationTest, FailedWriteRollsBackAndNamesTableColumnRow) {
   json rows = json::array();
   for (int i = 0; i < 100; ++i) rows.push_back({{"id", i}, {"name", "x"}});
   auto good = Batch(t, rows.dump());
-  Status st = d->Write(*t, {good, good, Batch(t, R"([{"id": 1000, "name": "a"}, {"id": 1001}])")});
-  EXPECT_TRUE(st.IsInvalid());
-  EXPECT_EQ(st.message(), "table t: column name, row 201: NOT NULL constraint failed");
-  st = d->Write(*t, {good, Batch(t, R"([{"id": 1000, "name": "a", "mac": "08:00:2b:01:02"}])")});
+  Status st =
+      d->Write(*t, {good, Batch(t, R"([{"id": 1000, "name": "a", "mac": "08:00:2b:01:02"}])")});
   EXPECT_EQ(st.message(), "table t: column mac, row 100: invalid macaddr value \"08:00:2b:01:02\"");
   // A constraint of the user's: the server reports the COPY line, which names the row.
   ASSERT_EQ(Pg(fmt::format("ALTER TABLE {}.t ADD CONSTRAINT small CHECK (id < 150)", s)), "");
@@ -790,136 +594,6 @@ TEST(PostgresqlDestinationTest, RefusesNamesLongerThanPostgresKeeps) {
             "table " + std::string(64, 'x') + ": the name is longer than PostgreSQL's 63 bytes");
 }
 
-// Rows of a table shaped like test_inventory, with lists and uuids, in batches of awkward sizes.
-std::vector<types::RecordBatchPtr> ManyRows(const TablePtr& t, int64_t rows) {
-  const int64_t sizes[] = {1, 50, 997, 63, 64, 65, 0, 10'000};
-  std::vector<types::RecordBatchPtr> batches;
-  int64_t id = 0;
-  for (size_t k = 0; id < rows; ++k) {
-    const int64_t n = std::min(sizes[k % std::size(sizes)], rows - id);
-    types::RecordBatchBuilder b(t->arrow_schema);
-    for (int64_t i = 0; i < n; ++i, ++id) {
-      b.column(0).Append<int64_t>(id);
-      if (id % 7 == 0) {
-        b.column(1).AppendNull();
-      } else {
-        b.column(1).AppendBytes("name-" + std::to_string(id));
-      }
-      b.column(2).Append<int64_t>(id * 1'000'001);
-      uint8_t u[16] = {};
-      std::memcpy(u + 8, &id, 8);
-      b.column(3).AppendBytes(std::string_view(reinterpret_cast<char*>(u), 16));
-      if (id % 5 == 0) {
-        b.column(4).AppendNull();
-      } else {
-        b.column(4).child().Append<int64_t>(id);
-        b.column(4).child().Append<int64_t>(-id);
-        b.column(4).FinishList();
-      }
-      b.column(5).Append<double>(static_cast<double>(id) / 4);
-    }
-    auto batch = b.Finish();
-    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
-    batches.push_back(*batch);
-  }
-  return batches;
-}
-
-TEST(PostgresqlDestinationTest, WritesManyBatchesInOneWrite) {
-  const std::string s = FreshSchema();
-  auto d = Open(s);
-  auto t = MakeTable("big", {Col("id", types::int64(), true), Col("name", types::utf8()),
-                             Col("ts", types::timestamp()), Col("u", types::uuid()),
-                             Col("tags", types::list(types::int64())), Col("f", types::float64())});
-  ASSERT_OK(d->Migrate({t}));
-  const auto batches = ManyRows(t, 25'001);
-  const std::vector<types::RecordBatchPtr> first(batches.begin(), batches.begin() + 5);
-  const std::vector<types::RecordBatchPtr> second(batches.begin() + 5, batches.end());
-  ASSERT_OK(d->Write(*t, first));
-  ASSERT_OK(d->Write(*t, second));
-  const std::string summary = fmt::format(
-      "SELECT count(*), sum(id), min(id), max(id), count(name), count(tags), sum(f) FROM {}.big",
-      s);
-  EXPECT_EQ(Pg(summary), "25001|312512500|0|25000|21429|20000|78128125");
-  EXPECT_EQ(
-      Pg(fmt::format("SELECT id, name, ts, u, tags, f FROM {}.big "
-                     "WHERE id IN (0, 1, 63, 64, 1111, 25000) ORDER BY id",
-                     s)),
-      "0|NULL|1970-01-01 00:00:00|00000000-0000-0000-0000-000000000000|NULL|0\n"
-      "1|name-1|1970-01-01 00:00:01.000001|00000000-0000-0000-0100-000000000000|{1,-1}|0.25\n"
-      "63|NULL|1970-01-01 00:01:03.000063|00000000-0000-0000-3f00-000000000000|{63,-63}|"
-      "15.75\n"
-      "64|name-64|1970-01-01 00:01:04.000064|00000000-0000-0000-4000-000000000000|{64,-64}|16\n"
-      "1111|name-1111|1970-01-01 00:18:31.001111|00000000-0000-0000-5704-000000000000|"
-      "{1111,-1111}|277.75\n"
-      "25000|name-25000|1970-01-01 06:56:40.025|00000000-0000-0000-a861-000000000000|"
-      "NULL|6250");
-  // Rewriting everything in one call upserts: still 25,001 rows.
-  ASSERT_OK(d->Write(*t, batches));
-  EXPECT_EQ(Pg(summary), "25001|312512500|0|25000|21429|20000|78128125");
-  // In append mode the same rows go straight through COPY, and double.
-  auto a = Open(s, {.write_mode = WriteMode::kAppend});
-  auto ta = MakeTable("big_append",
-                      {Col("id", types::int64(), true), Col("name", types::utf8()),
-                       Col("ts", types::timestamp()), Col("u", types::uuid()),
-                       Col("tags", types::list(types::int64())), Col("f", types::float64())});
-  ASSERT_OK(a->Migrate({ta}));
-  ASSERT_OK(a->Write(*ta, ManyRows(ta, 25'001)));
-  ASSERT_OK(a->Write(*ta, ManyRows(ta, 25'001)));
-  EXPECT_EQ(Pg(fmt::format("SELECT count(*), count(DISTINCT id), sum(id) FROM {}.big_append", s)),
-            "50002|25001|625025000");
-}
-
-TEST(PostgresqlDestinationTest, ReadsBackAStateShapedTable) {
-  const std::string s = FreshSchema();
-  auto d = Open(s, {.write_mode = WriteMode::kAppend});
-  auto t = MakeTable("state", {Col("key", types::utf8(), true, true), Col("value", types::utf8()),
-                               Col("version", types::uint64())});
-  int batches = 0;
-  ASSERT_OK(d->Read(*t, [&](types::RecordBatchPtr) {
-    ++batches;
-    return Status::OK();
-  }));
-  EXPECT_EQ(batches, 0);  // no table yet: nothing, no error
-  ASSERT_OK(d->Migrate({t}));
-  std::vector<types::RecordBatchPtr> rows{
-      Batch(t, R"([{"key":"s:a","value":"1","version":18446744073709551615},)"
-               R"({"key":"s:a","value":"2","version":7},{"key":"s:b","version":1}])")};
-  ASSERT_OK(d->Write(*t, rows));
-  std::string got;
-  ASSERT_OK(d->Read(*t, [&](types::RecordBatchPtr b) {
-    got += types::BatchToJson(*b);
-    return Status::OK();
-  }));
-  EXPECT_EQ(got,
-            R"([{"key":"s:a","value":"1","version":18446744073709551615},)"
-            R"({"key":"s:a","value":"2","version":7},{"key":"s:b","value":null,"version":1}])");
-
-  // Other readable types.
-  auto o = MakeTable(
-      "other", {Col("i", types::int64()), Col("b", types::boolean()), Col("f", types::float64()),
-                Col("ts", types::timestamp()), Col("u", types::uuid()), Col("d", types::date32()),
-                Col("bin", types::binary()), Col("j", types::json())});
-  ASSERT_OK(d->Migrate({o}));
-  const std::string one =
-      R"([{"i":-5,"b":true,"f":0.1,"ts":"2026-11-25T16:46:29.123456Z",)"
-      R"("u":"0f8fad5b-d9cb-469f-a165-70867728950e","d":"2026-11-25","bin":"ab","j":{"a":1}},)"
-      R"({"i":null,"b":false,"f":-1e+300,"ts":"1970-01-01T00:00:00Z","u":null,"d":null,"bin":"",)"
-      R"("j":null}])";
-  ASSERT_OK(d->Write(*o, {Batch(o, one)}));
-  got.clear();
-  ASSERT_OK(d->Read(*o, [&](types::RecordBatchPtr b) {
-    got += types::BatchToJson(*b);
-    return Status::OK();
-  }));
-  // jsonb keeps its own spelling of the JSON text.
-  EXPECT_EQ(got,
-            R"([{"i":-5,"b":true,"f":0.1,"ts":"2026-11-25T16:46:29.123456Z",)"
-            R"("u":"0f8fad5b-d9cb-469f-a165-70867728950e","d":"2026-11-25","bin":"YWI=",)"
-            R"("j":{"a": 1}},{"i":null,"b":false,"f":-1e+300,"ts":"1970-01-01T00:00:00.000000Z",)"
-            R"("u":null,"d":null,"bin":"","j":null}])");
-}
-
 TEST(PostgresqlDestinationTest, TryLockIsExclusiveBetweenConnectionsAndReleasedWithItsHolder) {
   const std::string s = FreshSchema();
   auto d1 = Open(s);
@@ -935,13 +609,6 @@ TEST(PostgresqlDestinationTest, TryLockIsExclusiveBetweenConnectionsAndReleasedW
       << second.status().message();
   EXPECT_TRUE(second.status().message().ends_with("); wait for it to finish"));
   EXPECT_TRUE(d1->TryLock("sync src " + s).status().message().starts_with("another sync"));
-  // Names that differ only in characters a file name could not hold never share a lock.
-  auto dots = d1->TryLock("sync ../../x" + s);
-  ASSERT_TRUE(dots.ok() && *dots != nullptr) << dots.status().ToString();
-  auto underscores = d2->TryLock("sync ______x" + s);
-  EXPECT_TRUE(underscores.ok()) << underscores.status().ToString();
-  auto other = d2->TryLock("sync other " + s);
-  EXPECT_TRUE(other.ok());  // other names do not conflict
   // The lock outlives its destination's connection, and is released with the SyncLock.
   ASSERT_OK(d1->Close());
   EXPECT_FALSE(d2->TryLock("sync src " + s).ok());
@@ -950,16 +617,12 @@ TEST(PostgresqlDestinationTest, TryLockIsExclusiveBetweenConnectionsAndReleasedW
   EXPECT_TRUE(again.ok()) << again.status().ToString();
 }
 
-TEST(PostgresqlDestinationTest, EmptyWriteAndCloseAreHarmless) {
+TEST(PostgresqlDestinationTest, WriteAfterCloseSaysNotInitialized) {
   const std::string s = FreshSchema();
   auto d = Open(s);
   auto t = MakeTable("t", {Col("id", types::int64(), true)});
   ASSERT_OK(d->Migrate({t}));
-  ASSERT_OK(d->Write(*t, {}));
-  ASSERT_OK(d->Write(*t, {Batch(t, "[]")}));
   ASSERT_OK(d->Close());
-  ASSERT_OK(d->Close());
-  EXPECT_EQ(Pg(fmt::format("SELECT count(*) FROM {}.t", s)), "0");
   EXPECT_EQ(d->Write(*t, {Batch(t, R"([{"id":1}])")}).message(), "postgresql: not initialized");
 }
 

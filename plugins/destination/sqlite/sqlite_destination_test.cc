@@ -223,22 +223,6 @@ TEST(SqliteDestinationTest, CreatesTableWithDeclaredTypesPrimaryKeyAndNotNull) {
   EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM sqlite_master"), "2");  // table + pk index
 }
 
-TEST(SqliteDestinationTest, CqIdOnlyPkModeMakesCqIdThePrimaryKey) {
-  TempDir dir;
-  auto d = OpenDestination(dir.File(), {.pk_mode = PkMode::kCqIdOnly});
-  auto t = MakeCqTable("items", {Col("id", types::int64(), true), Col("v", types::utf8())});
-  ASSERT_OK(d->Migrate({t}));
-  EXPECT_EQ(Query(dir.File(), "SELECT name FROM pragma_table_info('items') WHERE pk > 0"),
-            "_cq_id");
-  const std::string rows = R"([
-    {"_cq_id": "00000000-0000-0000-0000-000000000001", "id": 1, "v": "a"},
-    {"_cq_id": "00000000-0000-0000-0000-000000000002", "id": 1, "v": "b"}])";
-  ASSERT_OK(d->Write(*t, {Batch(t, rows)}));
-  ASSERT_OK(d->Write(*t, {Batch(t, rows)}));
-  // Two distinct _cq_ids with the same id: two rows, each upserted once.
-  EXPECT_EQ(Query(dir.File(), "SELECT id, v FROM items ORDER BY v"), "1|a\n1|b");
-}
-
 TEST(SqliteDestinationTest, StoresEveryTypeAsSpecified) {
   TempDir dir;
   auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
@@ -314,34 +298,7 @@ TEST(SqliteDestinationTest, StoresEveryTypeAsSpecified) {
             "18446744073709551615");
 }
 
-TEST(SqliteDestinationTest, UpsertsByPrimaryKeyInOverwriteMode) {
-  TempDir dir;
-  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kOverwrite});
-  auto t = MakeTable("t", {Col("id", types::int64(), true), Col("k", types::utf8(), true),
-                           Col("v", types::utf8()), Col("n", types::int64())});
-  ASSERT_OK(d->Migrate({t}));
-  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "k": "a", "v": "one", "n": 1},
-                                       {"id": 2, "k": "a", "v": "two", "n": 2}])")}));
-  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "k": "a", "v": "ONE"},
-                                       {"id": 1, "k": "b", "v": "other key"}])"),
-                          Batch(t, R"([{"id": 2, "k": "a", "v": "first", "n": 20},
-                                       {"id": 2, "k": "a", "v": "last", "n": 22}])")}));
-  // Every non-key column is replaced (n becomes NULL for id 1); the last duplicate wins.
-  EXPECT_EQ(Query(dir.File(), "SELECT id, k, v, n FROM t ORDER BY id, k"),
-            "1|a|ONE|NULL\n1|b|other key|NULL\n2|a|last|22");
-}
-
-TEST(SqliteDestinationTest, UpsertWithOnlyKeyColumnsKeepsOneRow) {
-  TempDir dir;
-  auto d = OpenDestination(dir.File());
-  auto t = MakeTable("keys", {Col("id", types::int64(), true)});
-  ASSERT_OK(d->Migrate({t}));
-  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1}, {"id": 1}, {"id": 2}])")}));
-  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1}])")}));
-  EXPECT_EQ(Query(dir.File(), "SELECT id FROM keys ORDER BY id"), "1\n2");
-}
-
-TEST(SqliteDestinationTest, AppendModeAddsRowsWithoutPrimaryKey) {
+TEST(SqliteDestinationTest, AppendModeCreatesNoPrimaryKeyAndKeepsCqIdNotNull) {
   TempDir dir;
   auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
   auto t = MakeCqTable("events", {Col("id", types::int64(), true), Col("v", types::utf8())});
@@ -352,215 +309,6 @@ TEST(SqliteDestinationTest, AppendModeAddsRowsWithoutPrimaryKey) {
                   "SELECT \"notnull\" FROM pragma_table_info('events') "
                   "WHERE name = '_cq_id'"),
             "1");
-  auto batch = Batch(t, R"([
-    {"_cq_id": "00000000-0000-0000-0000-000000000001", "id": 1, "v": "a"},
-    {"_cq_id": "00000000-0000-0000-0000-000000000002", "id": 2, "v": "b"}])");
-  ASSERT_OK(d->Write(*t, {batch}));
-  ASSERT_OK(d->Write(*t, {batch}));
-  EXPECT_EQ(Query(dir.File(), "SELECT id, v, count(*) FROM events GROUP BY id ORDER BY id"),
-            "1|a|2\n2|b|2");
-}
-
-TEST(SqliteDestinationTest, DeleteStaleDeletesOnlyOlderRowsOfThatSource) {
-  TempDir dir;
-  auto d = OpenDestination(dir.File());
-  auto t = MakeCqTable("t", {Col("id", types::int64())});
-  ASSERT_OK(d->Migrate({t}));
-  ASSERT_OK(d->Write(*t, {Batch(t, R"([
-    {"_cq_id": "00000000-0000-0000-0000-000000000001", "_cq_source_name": "a",
-     "_cq_sync_time": "2026-01-01T00:00:00Z", "id": 1},
-    {"_cq_id": "00000000-0000-0000-0000-000000000002", "_cq_source_name": "a",
-     "_cq_sync_time": "2026-01-01T23:59:59.999999Z", "id": 2},
-    {"_cq_id": "00000000-0000-0000-0000-000000000003", "_cq_source_name": "a",
-     "_cq_sync_time": "2026-01-02T00:00:00Z", "id": 3},
-    {"_cq_id": "00000000-0000-0000-0000-000000000004", "_cq_source_name": "b",
-     "_cq_sync_time": "2026-01-01T00:00:00Z", "id": 4},
-    {"_cq_id": "00000000-0000-0000-0000-000000000005", "_cq_source_name": "a",
-     "_cq_sync_time": "2026-01-02T00:00:00.000001Z", "id": 5}])")}));
-  auto sync_time = types::ParseTimestamp("2026-01-02T00:00:00Z");
-  ASSERT_TRUE(sync_time.ok());
-  auto deleted = d->DeleteStale(*t, "a", *sync_time);
-  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
-  EXPECT_EQ(*deleted, 2);
-  EXPECT_EQ(Query(dir.File(), "SELECT id, _cq_source_name, _cq_sync_time FROM t ORDER BY id"),
-            "3|a|2026-01-02 00:00:00.000000\n"
-            "4|b|2026-01-01 00:00:00.000000\n"
-            "5|a|2026-01-02 00:00:00.000001");
-  deleted = d->DeleteStale(*t, "a", *sync_time);
-  ASSERT_TRUE(deleted.ok());
-  EXPECT_EQ(*deleted, 0);
-}
-
-TEST(SqliteDestinationTest, SafeMigrationAddsNullableColumnAndKeepsData) {
-  TempDir dir;
-  auto d = OpenDestination(dir.File());
-  auto v1 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64())});
-  ASSERT_OK(d->Migrate({v1}));
-  ASSERT_OK(d->Write(*v1, {Batch(v1, R"([{"id": 1, "a": 10}])")}));
-
-  auto v2 = MakeTable(
-      "t", {Col("id", types::int64(), true), Col("a", types::int64()), Col("b", types::utf8())});
-  ASSERT_OK(d->Migrate({v2}));
-  EXPECT_EQ(Columns(dir.File(), "t"), "id|integer|0|1\na|integer|0|0\nb|text|0|0");
-  EXPECT_EQ(Query(dir.File(), "SELECT id, a, b FROM t"), "1|10|NULL");
-  ASSERT_OK(d->Write(*v2, {Batch(v2, R"([{"id": 2, "a": 20, "b": "x"}])")}));
-
-  // A column that is no longer synced stays, with its data.
-  auto v3 = MakeTable("t", {Col("id", types::int64(), true), Col("b", types::utf8())});
-  ASSERT_OK(d->Migrate({v3}));
-  ASSERT_OK(d->Write(*v3, {Batch(v3, R"([{"id": 3, "b": "y"}])")}));
-  EXPECT_EQ(Query(dir.File(), "SELECT id, a, b FROM t ORDER BY id"), "1|10|NULL\n2|20|x\n3|NULL|y");
-}
-
-TEST(SqliteDestinationTest, SafeMigrationRefusesLossyChangesAndLeavesTablesUntouched) {
-  TempDir dir;
-  auto d = OpenDestination(dir.File());
-  auto t1 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64())});
-  auto u1 = MakeTable("u", {Col("id", types::int64(), true), Col("x", types::utf8())});
-  auto w1 = MakeTable("w", {Col("id", types::int64(), true), Col("x", types::utf8())});
-  ASSERT_OK(d->Migrate({t1, u1, w1}));
-  ASSERT_OK(d->Write(*t1, {Batch(t1, R"([{"id": 1, "a": 10}])")}));
-
-  auto t2 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::utf8()),
-                            Col("b", types::utf8(), false, /*not_null=*/true)});
-  auto u2 = MakeTable("u", {Col("id", types::int64(), true), Col("k", types::int64(), true),
-                            Col("x", types::utf8(), false, true)});
-  auto w2 = MakeTable("w", {Col("id", types::int64(), true), Col("x", types::utf8()),
-                            Col("y", types::utf8())});  // safe on its own
-  auto n2 = MakeTable("new_table", {Col("id", types::int64())});
-  Status st = d->Migrate({t2, u2, w2, n2});
-  EXPECT_TRUE(st.IsInvalid());
-  EXPECT_EQ(st.message(),
-            "table t: safe migration refused (use migrate_mode: forced): change type of column "
-            "a: integer -> text; add not-null or primary-key column b (text)\n"
-            "table u: safe migration refused (use migrate_mode: forced): add not-null or "
-            "primary-key column k (integer); column x: nullable -> not null; change primary key "
-            "(id) -> (id, k)");
-  // Nothing of the call was applied: one transaction.
-  EXPECT_EQ(Columns(dir.File(), "t"), "id|integer|0|1\na|integer|0|0");
-  EXPECT_EQ(Columns(dir.File(), "u"), "id|integer|0|1\nx|text|0|0");
-  EXPECT_EQ(Columns(dir.File(), "w"), "id|integer|0|1\nx|text|0|0");
-  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM sqlite_master WHERE name = 'new_table'"), "0");
-  EXPECT_EQ(Query(dir.File(), "SELECT id, a FROM t"), "1|10");
-  // The old schema is still writable.
-  ASSERT_OK(d->Write(*t1, {Batch(t1, R"([{"id": 2, "a": 20}])")}));
-}
-
-TEST(SqliteDestinationTest, SafeMigrationRefusesToLeaveANotNullColumnBehind) {
-  TempDir dir;
-  auto d = OpenDestination(dir.File());
-  auto v1 = MakeTable(
-      "t", {Col("id", types::int64(), true), Col("a", types::int64(), false, /*not_null=*/true)});
-  ASSERT_OK(d->Migrate({v1}));
-  auto v2 = MakeTable("t", {Col("id", types::int64(), true)});
-  EXPECT_EQ(d->Migrate({v2}).message(),
-            "table t: safe migration refused (use migrate_mode: forced): column a is NOT NULL "
-            "but no longer synced (inserts would fail)");
-}
-
-TEST(SqliteDestinationTest, ForcedMigrationRebuildsTable) {
-  TempDir dir;
-  auto t1 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::int64())});
-  auto s1 = MakeTable("s", {Col("id", types::int64(), true)});
-  {
-    auto d = OpenDestination(dir.File());
-    ASSERT_OK(d->Migrate({t1, s1}));
-    ASSERT_OK(d->Write(*t1, {Batch(t1, R"([{"id": 1, "a": 10}])")}));
-    ASSERT_OK(d->Write(*s1, {Batch(s1, R"([{"id": 1}])")}));
-  }
-  auto d = OpenDestination(dir.File(), {.migrate_mode = MigrateMode::kForced});
-  auto t2 = MakeTable("t", {Col("id", types::int64(), true), Col("a", types::utf8()),
-                            Col("b", types::utf8(), false, true)});
-  auto s2 = MakeTable("s", {Col("id", types::int64(), true), Col("c", types::utf8())});
-  ASSERT_OK(d->Migrate({t2, s2}));
-  EXPECT_EQ(Columns(dir.File(), "t"), "id|integer|0|1\na|text|0|0\nb|text|1|0");
-  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM t"), "0");
-  // Only safe changes: forced mode keeps the data too.
-  EXPECT_EQ(Query(dir.File(), "SELECT id, c FROM s"), "1|NULL");
-  ASSERT_OK(d->Write(*t2, {Batch(t2, R"([{"id": 1, "a": "x", "b": "y"}])")}));
-  EXPECT_EQ(Query(dir.File(), "SELECT id, a, b FROM t"), "1|x|y");
-}
-
-TEST(SqliteDestinationTest, WritesManyBatchesAcrossChunkBoundaries) {
-  TempDir dir;
-  auto d = OpenDestination(dir.File());
-  auto t = MakeTable("big", {Col("id", types::int64(), true), Col("name", types::utf8()),
-                             Col("ts", types::timestamp()), Col("u", types::uuid()),
-                             Col("tags", types::list(types::int64())), Col("f", types::float64())});
-  ASSERT_OK(d->Migrate({t}));
-  constexpr int64_t kRows = 25'001;
-  const int64_t sizes[] = {1, 50, 997, 63, 64, 65, 0, 10'000};
-  std::vector<types::RecordBatchPtr> batches;
-  int64_t id = 0;
-  for (size_t k = 0; id < kRows; ++k) {
-    const int64_t n = std::min(sizes[k % std::size(sizes)], kRows - id);
-    types::RecordBatchBuilder b(t->arrow_schema);
-    for (int64_t i = 0; i < n; ++i, ++id) {
-      b.column(0).Append<int64_t>(id);
-      if (id % 7 == 0) {
-        b.column(1).AppendNull();
-      } else {
-        b.column(1).AppendBytes("name-" + std::to_string(id));
-      }
-      b.column(2).Append<int64_t>(id * 1'000'001);
-      uint8_t u[16] = {};
-      std::memcpy(u + 8, &id, 8);
-      b.column(3).AppendBytes(std::string_view(reinterpret_cast<char*>(u), 16));
-      if (id % 5 == 0) {
-        b.column(4).AppendNull();
-      } else {
-        b.column(4).child().Append<int64_t>(id);
-        b.column(4).child().Append<int64_t>(-id);
-        b.column(4).FinishList();
-      }
-      b.column(5).Append<double>(static_cast<double>(id) / 4);
-    }
-    auto batch = b.Finish();
-    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
-    batches.push_back(*batch);
-  }
-  // Split into two writes, the second starting mid-chunk.
-  const std::vector<types::RecordBatchPtr> first(batches.begin(), batches.begin() + 5);
-  const std::vector<types::RecordBatchPtr> second(batches.begin() + 5, batches.end());
-  ASSERT_OK(d->Write(*t, first));
-  ASSERT_OK(d->Write(*t, second));
-  EXPECT_EQ(Query(dir.File(),
-                  "SELECT count(*), sum(id), min(id), max(id), count(name), "
-                  "count(tags), sum(f) FROM big"),
-            "25001|312512500|0|25000|21429|20000|78128125.0");
-  EXPECT_EQ(Query(dir.File(),
-                  "SELECT id, name, ts, u, tags, f FROM big "
-                  "WHERE id IN (0, 1, 63, 64, 1111, 25000) ORDER BY id"),
-            "0|NULL|1970-01-01 00:00:00.000000|00000000-0000-0000-0000-000000000000|NULL|0.0\n"
-            "1|name-1|1970-01-01 00:00:01.000001|00000000-0000-0000-0100-000000000000|[1,-1]|0.25\n"
-            "63|NULL|1970-01-01 00:01:03.000063|00000000-0000-0000-3f00-000000000000|[63,-63]|"
-            "15.75\n"
-            "64|name-64|1970-01-01 00:01:04.000064|00000000-0000-0000-4000-000000000000|[64,-64]|"
-            "16.0\n"
-            "1111|name-1111|1970-01-01 00:18:31.001111|00000000-0000-0000-5704-000000000000|"
-            "[1111,-1111]|277.75\n"
-            "25000|name-25000|1970-01-01 06:56:40.025000|00000000-0000-0000-a861-000000000000|"
-            "NULL|6250.0");
-  // Rewriting everything in one call upserts: still 25,001 rows.
-  ASSERT_OK(d->Write(*t, batches));
-  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM big"), "25001");
-}
-
-TEST(SqliteDestinationTest, FailedWriteRollsBackCompletelyAndNamesTableColumnRow) {
-  TempDir dir;
-  auto d = OpenDestination(dir.File());
-  auto t = MakeTable(
-      "t", {Col("id", types::int64(), true), Col("name", types::utf8(), false, /*not_null=*/true)});
-  ASSERT_OK(d->Migrate({t}));
-  ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": -1, "name": "kept"}])")}));
-  json rows = json::array();
-  for (int i = 0; i < 100; ++i) rows.push_back({{"id", i}, {"name", "x"}});
-  auto good = Batch(t, rows.dump());
-  auto bad = Batch(t, R"([{"id": 1000, "name": "a"}, {"id": 1001}])");
-  Status st = d->Write(*t, {good, good, bad});
-  EXPECT_TRUE(st.IsInvalid());
-  EXPECT_EQ(st.message(), "table t: column name, row 201: NOT NULL constraint failed");
-  EXPECT_EQ(Query(dir.File(), "SELECT id, name FROM t"), "-1|kept");
 }
 
 TEST(SqliteDestinationTest, ConstraintFailureInsideAStatementNamesTheRowAndRollsBack) {
@@ -656,70 +404,13 @@ TEST(SqliteDestinationTest, SeveralDestinationsShareOneFile) {
             "3000|3000|3000");
 }
 
-TEST(SqliteDestinationTest, EmptyWriteAndCloseAreHarmless) {
-  TempDir dir;
-  auto d = OpenDestination(dir.File());
-  auto t = MakeTable("t", {Col("id", types::int64(), true)});
-  ASSERT_OK(d->Migrate({t}));
-  ASSERT_OK(d->Write(*t, {}));
-  ASSERT_OK(d->Write(*t, {Batch(t, "[]")}));
-  ASSERT_OK(d->Close());
-  ASSERT_OK(d->Close());
-  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM t"), "0");
-}
-
 }  // namespace
 }  // namespace quarry::plugins
 
 namespace quarry::plugins {
 namespace {
 
-TEST(SqliteDestinationStateTest, WriteAllIsOneTransactionAcrossTables) {
-  TempDir dir;
-  auto d = OpenDestination(dir.File());
-  auto a = MakeTable("a", {Col("id", types::int64(), true, true)});
-  auto b =
-      MakeTable("b", {Col("id", types::int64(), true, true), Col("v", types::utf8(), false, true)});
-  ASSERT_OK(d->Migrate({a, b}));
-  std::vector<types::RecordBatchPtr> rows_a{Batch(a, R"([{"id":1},{"id":2}])")};
-  std::vector<types::RecordBatchPtr> good_b{Batch(b, R"([{"id":1,"v":"x"}])")};
-  ASSERT_OK(d->WriteAll({{a.get(), &rows_a}, {b.get(), &good_b}}));
-  EXPECT_EQ(Query(dir.File(), "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b)"), "2|1");
-  // The second table's rows fail (v is NOT NULL): the first table's rows are rolled back too.
-  std::vector<types::RecordBatchPtr> more_a{Batch(a, R"([{"id":3}])")};
-  std::vector<types::RecordBatchPtr> bad_b{Batch(b, R"([{"id":2}])")};
-  Status st = d->WriteAll({{a.get(), &more_a}, {b.get(), &bad_b}});
-  EXPECT_EQ(st.message(), "table b: column v, row 0: NOT NULL constraint failed");
-  EXPECT_EQ(Query(dir.File(), "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b)"), "2|1");
-}
-
-TEST(SqliteDestinationStateTest, ReadsBackWhatItWrote) {
-  TempDir dir;
-  auto d = OpenDestination(dir.File(), {WriteMode::kAppend});
-  auto t = MakeTable("state", {Col("key", types::utf8(), true, true), Col("value", types::utf8()),
-                               Col("version", types::uint64())});
-  int batches = 0;
-  ASSERT_OK(d->Read(*t, [&](types::RecordBatchPtr) {
-    ++batches;
-    return Status::OK();
-  }));
-  EXPECT_EQ(batches, 0);  // no table yet: nothing, no error
-  ASSERT_OK(d->Migrate({t}));
-  std::vector<types::RecordBatchPtr> rows{
-      Batch(t, R"([{"key":"s:a","value":"1","version":18446744073709551615},)"
-               R"({"key":"s:a","value":"2","version":7},{"key":"s:b","version":1}])")};
-  ASSERT_OK(d->Write(*t, rows));
-  std::string got;
-  ASSERT_OK(d->Read(*t, [&](types::RecordBatchPtr b) {
-    got += types::BatchToJson(*b);
-    return Status::OK();
-  }));
-  EXPECT_EQ(got,
-            R"([{"key":"s:a","value":"1","version":18446744073709551615},)"
-            R"({"key":"s:a","value":"2","version":7},{"key":"s:b","value":null,"version":1}])");
-}
-
-TEST(SqliteDestinationStateTest, LockIsExclusiveAndReleasedWithItsHolder) {
+TEST(SqliteDestinationStateTest, LockHeldByThisProcessSaysTwoDestinationsShareTheFile) {
   TempDir dir;
   auto d1 = OpenDestination(dir.File());
   auto d2 = OpenDestination(dir.File());
@@ -735,14 +426,6 @@ TEST(SqliteDestinationStateTest, LockIsExclusiveAndReleasedWithItsHolder) {
                                            "database file"),
             std::string::npos)
       << second.status().message();
-  EXPECT_TRUE(d2->TryLock("sync other").ok());  // other names do not conflict
-  // Nor do names that differ only in characters a file name cannot hold, or very long ones.
-  auto dots = d1->TryLock("sync ../../x");
-  ASSERT_TRUE(dots.ok() && *dots != nullptr) << dots.status().ToString();
-  EXPECT_TRUE(d2->TryLock("sync ______x").ok());
-  EXPECT_TRUE(d2->TryLock("sync " + std::string(300, 'n')).ok());
-  first->reset();
-  EXPECT_TRUE(d2->TryLock("sync src").ok());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -779,7 +462,7 @@ std::vector<types::RecordBatchPtr> ReadAll(plugin::DestinationPlugin& d, const s
   return out;
 }
 
-TEST(SqliteDestinationTest, TimestampsAndDatesOfEveryYearAreStoredAndReadBackExactly) {
+TEST(SqliteDestinationTest, TimestampsAndDatesOfEveryYearAreStoredAsSortableText) {
   TempDir dir;
   auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
   auto t = MakeTable("times", {Col("n", types::int64()), Col("ts", types::timestamp()),
@@ -825,18 +508,6 @@ TEST(SqliteDestinationTest, TimestampsAndDatesOfEveryYearAreStoredAndReadBackExa
                                    {RawArray(types::int64(), n), RawArray(types::timestamp(), ts),
                                     RawArray(types::date32(), ds)})}));
   EXPECT_EQ(Query(dir.File(), "SELECT n, ts, d FROM times ORDER BY n"), want);
-  auto got = ReadAll(*d, *t);
-  ASSERT_EQ(got.size(), 1u);
-  ASSERT_EQ(got[0]->num_rows(), static_cast<int64_t>(n.size()));
-  for (int64_t r = 0; r < got[0]->num_rows(); ++r) {
-    const auto i = static_cast<size_t>(got[0]->column(0).Value<int64_t>(r));
-    const types::Array& got_ts = got[0]->column(1);
-    const types::Array& got_d = got[0]->column(2);
-    EXPECT_EQ(got_ts.IsNull(r) ? std::nullopt : std::optional(got_ts.Value<int64_t>(r)), ts[i])
-        << "row " << i;
-    EXPECT_EQ(got_d.IsNull(r) ? std::nullopt : std::optional(got_d.Value<int32_t>(r)), ds[i])
-        << "row " << i;
-  }
 }
 
 TEST(SqliteDestinationTest, ReadsTimestampsAndDatesAsOtherToolsWriteThemAndRefusesOtherText) {
@@ -865,7 +536,7 @@ TEST(SqliteDestinationTest, ReadsTimestampsAndDatesAsOtherToolsWriteThemAndRefus
   }
 }
 
-TEST(SqliteDestinationTest, FloatNaNInfinitiesAndNegativeZeroStayDistinctFromNull) {
+TEST(SqliteDestinationTest, FloatNaNInfinitiesAndNegativeZeroAreStoredDistinctFromNull) {
   TempDir dir;
   auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
   auto t = MakeTable("floats", {Col("n", types::int64()), Col("f32", types::float32()),
@@ -894,21 +565,6 @@ TEST(SqliteDestinationTest, FloatNaNInfinitiesAndNegativeZeroStayDistinctFromNul
       "4|0.0|real|0.0|real\n"
       "5|NULL|null|NULL|null\n"
       "6|1.5|real|1.5|real");
-  auto got = ReadAll(*d, *t);
-  ASSERT_EQ(got.size(), 1u);
-  auto show = [](const types::Array& a, int64_t r) -> std::string {
-    if (a.IsNull(r)) return "null";
-    const double v = a.type()->id() == types::TypeId::kFloat32
-                         ? static_cast<double>(a.Value<float>(r))
-                         : a.Value<double>(r);
-    return std::isnan(v) ? "NaN" : fmt::format("{}", v);
-  };
-  std::string shown;
-  for (int64_t r = 0; r < got[0]->num_rows(); ++r) {
-    shown += fmt::format("{}|{}|{}\n", got[0]->column(0).Value<int64_t>(r),
-                         show(got[0]->column(1), r), show(got[0]->column(2), r));
-  }
-  EXPECT_EQ(shown, "0|NaN|NaN\n1|inf|inf\n2|-inf|-inf\n3|-0|-0\n4|0|0\n5|null|null\n6|1.5|1.5\n");
 }
 
 TEST(SqliteDestinationTest, TextWithNulBytesIsStoredExactlyAndKeysStayDistinct) {
@@ -920,10 +576,6 @@ TEST(SqliteDestinationTest, TextWithNulBytesIsStoredExactlyAndKeysStayDistinct) 
                                       {"name": "\u0000", "n": 3}, {"name": "", "n": 4}])")}));
   EXPECT_EQ(Query(dir.File(), "SELECT hex(name), n FROM t ORDER BY n"),
             "6162|1\n610062|2\n00|3\n|4");
-  std::string got;
-  for (const auto& b : ReadAll(*d, *t)) got += types::BatchToJson(*b);
-  EXPECT_EQ(got, R"([{"name":"ab","n":1},{"name":"a\u0000b","n":2},{"name":"\u0000","n":3},)"
-                 R"({"name":"","n":4}])");
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 //
 // A destination describes the table it has and the table it wants as ColumnDefs (its native type
 // names), and DiffColumns lists what would have to change. Safe migrations apply only the changes
-// for which IsSafe() holds; the rest are refused with Describe()d changes.
+// for which IsSafe() holds; the rest are refused with Describe()d changes (migration.h decides).
 // Pure functions; thread-safe.
 #pragma once
 
