@@ -19,10 +19,10 @@
 #include "quarry/base/time.h"
 #include "quarry/cli/interrupt.h"
 #include "quarry/config/loader.h"
-#include "quarry/schema/docs.h"
 #include "quarry/engine/engine.h"
 #include "quarry/rpc/remote.h"
 #include "quarry/rpc/server.h"
+#include "quarry/schema/docs.h"
 
 #ifndef QUARRY_VERSION
 #define QUARRY_VERSION "dev"
