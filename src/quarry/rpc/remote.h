@@ -23,6 +23,9 @@
 // saved by the engine's checkpoint protocol, like a built-in source's, only after every
 // destination wrote every row of the sync.
 //
+// Files: connection.h (dial or launch a plugin, Discovery, Init, Close), remote_source.cc,
+// remote_destination.cc; this file's remote.cc only registers the factories.
+//
 // Each object is used from one thread at a time (as the interfaces require).
 #pragma once
 
