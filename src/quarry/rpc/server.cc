@@ -16,6 +16,7 @@
 #include "quarry/ipc/ipc.h"
 #include "quarry/rpc/client.h"
 #include "quarry/rpc/grpc_status.h"
+#include "quarry/rpc/served_sync.h"
 #include "quarry/rpc/wire.h"
 #include "quarry/writer/batch_writer.h"
 
@@ -52,119 +53,6 @@ class DiscoveryService final : public disc::Discovery::Service {
     resp->add_versions(3);
     return grpc::Status::OK;
   }
-};
-
-// Sends a built-in source's messages as Sync responses. Thread-safe (sources send from their
-// resolver threads).
-class SyncSink : public plugin::MessageSink {
- public:
-  SyncSink(grpc::ServerContext* ctx, grpc::ServerWriter<pb::Sync::Response>* writer)
-      : ctx_(ctx), writer_(writer) {}
-
-  Status Send(message::Message msg) override {
-    if (ctx_->IsCancelled()) return Status::Cancelled("the client cancelled the sync");
-    pb::Sync::Response resp;
-    if (const auto* m = std::get_if<message::MigrateTable>(&msg)) {
-      resp.mutable_migrate_table()->set_table(ipc::EncodeTable(*Stripped(m->table)));
-    } else if (const auto* ins = std::get_if<message::Insert>(&msg)) {
-      schema::TablePtr t = Stripped(ins->table);
-      resp.mutable_insert()->set_record(
-          ipc::EncodeRecord(*StripOrchestratorColumns(*t, *ins->batch)));
-    } else if (const auto* err = std::get_if<message::TableError>(&msg)) {
-      resp.mutable_error()->set_table_name(err->table_name);
-      resp.mutable_error()->set_error(err->error);
-    } else if (const auto* cp = std::get_if<message::Checkpoint>(&msg)) {
-      // No protocol message: the cursor goes to the state backend when the sync is done.
-      std::lock_guard lock(tables_mu_);
-      cursors_[cp->key] = cp->value;
-      return Status::OK();
-    } else {
-      return Status::OK();
-    }
-    std::lock_guard lock(write_mu_);
-    if (!writer_->Write(resp)) return Status::Cancelled("the client went away");
-    return Status::OK();
-  }
-
-  std::map<std::string, std::string> cursors() {
-    std::lock_guard lock(tables_mu_);
-    return cursors_;
-  }
-
- private:
-  schema::TablePtr Stripped(const schema::TablePtr& t) {
-    std::lock_guard lock(tables_mu_);
-    auto it = stripped_.find(t.get());
-    if (it != stripped_.end()) return it->second;
-    auto s = StripOrchestratorColumns(*t);
-    stripped_.emplace(t.get(), s);
-    return s;
-  }
-
-  grpc::ServerContext* ctx_;
-  grpc::ServerWriter<pb::Sync::Response>* writer_;
-  std::map<std::string, std::string> cursors_;  // the last Checkpoint value of each key
-  std::mutex write_mu_;
-  std::mutex tables_mu_;
-  std::map<const schema::Table*, schema::TablePtr> stripped_;
-};
-
-// The client side of a state backend, as CloudQuery's SDKs have it: a key/value table in a
-// destination plugin reached over gRPC. Used by served sources whose Sync names a backend.
-class StateClient {
- public:
-  static Result<std::unique_ptr<StateClient>> Open(const std::string& target,
-                                                   const std::string& table_name) {
-    auto c = std::unique_ptr<StateClient>(new StateClient());
-    schema::Table t;
-    t.name = table_name;
-    schema::Column key{"key", types::utf8()};
-    key.primary_key = true;
-    key.not_null = true;
-    t.columns = {key, {"value", types::utf8()}};
-    QUARRY_ASSIGN_OR_RETURN(c->table_, schema::Finalize(t));
-    c->stub_ = pb::Plugin::NewStub(DialPlugin(target));
-    pb::Write::Request migrate;
-    migrate.mutable_migrate_table()->set_table(ipc::EncodeTable(*c->table_));
-    QUARRY_RETURN_NOT_OK(c->WriteOne(migrate).WithContext("state backend: create table"));
-    QUARRY_RETURN_NOT_OK(
-        ReadRecords(*c->stub_, *c->table_, [&](const types::RecordBatch& rec) -> Status {
-          const int k = rec.schema()->IndexOf("key"), v = rec.schema()->IndexOf("value");
-          if (k < 0 || v < 0) return Status::Invalid("state table without key and value columns");
-          for (int64_t i = 0; i < rec.num_rows(); ++i) {
-            if (rec.column(k).IsNull(i)) continue;
-            c->values_[std::string(rec.column(k).GetView(i))] =
-                rec.column(v).IsNull(i) ? "" : std::string(rec.column(v).GetView(i));
-          }
-          return Status::OK();
-        }).WithContext("state backend"));
-    return c;
-  }
-
-  const std::map<std::string, std::string>& values() const { return values_; }
-
-  Status Save(const std::map<std::string, std::string>& cursors) {
-    if (cursors.empty()) return Status::OK();
-    types::RecordBatchBuilder b(table_->arrow_schema);
-    for (const auto& [k, v] : cursors) {
-      b.column(0).AppendBytes(k);
-      b.column(1).AppendBytes(v);
-    }
-    QUARRY_ASSIGN_OR_RETURN(types::RecordBatchPtr batch, b.Finish());
-    pb::Write::Request req;
-    req.mutable_insert()->set_record(ipc::EncodeRecord(*batch));
-    return WriteOne(req).WithContext("state backend: save");
-  }
-
- private:
-  StateClient() = default;
-  Status WriteOne(const pb::Write::Request& msg) {
-    return WriteStream(*stub_, "write", [&](auto& w) { return w.Write(msg); });
-  }
-
-  schema::TablePtr table_;
-  std::unique_ptr<pb::Plugin::Stub> stub_;
-  std::map<std::string, std::string> values_;
 };
 
 class PluginService final : public pb::Plugin::Service {
