@@ -9,15 +9,10 @@
 
 #include "quarry/plugin/destination.h"
 #include "quarry/schema/table.h"
+#include "quarry/testing/status.h"  // ASSERT_OK for the suite
 #include "quarry/types/record_batch.h"
 
 namespace quarry::conformance {
-
-#define ASSERT_OK(expr)                      \
-  do {                                       \
-    const ::quarry::Status _st = (expr);     \
-    ASSERT_TRUE(_st.ok()) << _st.ToString(); \
-  } while (false)
 
 inline constexpr char kSyncTime1[] = "2026-11-25T10:00:00Z";
 inline constexpr char kSyncTime2[] = "2026-11-25T11:00:00Z";

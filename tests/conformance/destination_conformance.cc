@@ -10,6 +10,7 @@
 
 #include "quarry/schema/table.h"
 #include "quarry/state/state_store.h"
+#include "quarry/testing/status.h"
 #include "quarry/types/json.h"
 #include "tests/conformance/conformance_rows.h"
 

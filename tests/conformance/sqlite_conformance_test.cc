@@ -1,8 +1,8 @@
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "plugins/destination/sqlite/sqlite_destination.h"
 #include "plugins/destination/test/test_destination.h"
+#include "quarry/testing/temp_dir.h"
 #include "tests/conformance/destination_conformance.h"
 
 namespace quarry::conformance {
@@ -12,17 +12,12 @@ namespace {
 class SqliteStore : public Store {
  public:
   explicit SqliteStore(std::function<std::unique_ptr<plugin::DestinationPlugin>()> make)
-      : make_(std::move(make)) {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "quarry_conformance_XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
-  }
-  ~SqliteStore() override { std::filesystem::remove_all(dir_); }
+      : make_(std::move(make)) {}
 
   std::unique_ptr<plugin::DestinationPlugin> Open(plugin::WriteMode w, plugin::MigrateMode m,
                                                   plugin::PkMode p) override {
     auto d = make_();
-    Status st = d->Configure(nlohmann::json{{"connection_string", dir_ + "/conformance.db"}});
+    Status st = d->Configure(nlohmann::json{{"connection_string", dir_.Path("conformance.db")}});
     EXPECT_TRUE(st.ok()) << st.ToString();
     plugin::DestinationOptions spec;
     spec.name = "conformance";
@@ -36,7 +31,7 @@ class SqliteStore : public Store {
 
  private:
   std::function<std::unique_ptr<plugin::DestinationPlugin>()> make_;
-  std::string dir_;
+  testing::TempDir dir_;
   Logger logger_;
 };
 

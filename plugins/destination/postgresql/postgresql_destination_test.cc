@@ -17,6 +17,7 @@
 
 #include "plugins/common/pg_test_proxy.h"
 #include "plugins/destination/postgresql/pg_test_server.h"
+#include "quarry/testing/status.h"
 #include "quarry/types/json.h"
 
 namespace quarry::plugins {
@@ -30,12 +31,6 @@ using plugin::PkMode;
 using plugin::WriteMode;
 using schema::Column;
 using schema::TablePtr;
-
-#define ASSERT_OK(expr)                      \
-  do {                                       \
-    const ::quarry::Status _st = (expr);     \
-    ASSERT_TRUE(_st.ok()) << _st.ToString(); \
-  } while (false)
 
 std::string Pg(const std::string& sql) { return pgtest::Query(pgtest::PgTestServer::Dsn(), sql); }
 

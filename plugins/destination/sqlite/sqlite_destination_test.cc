@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "quarry/testing/status.h"
 #include "quarry/types/json.h"
 
 namespace quarry::plugins {
@@ -25,12 +26,6 @@ using plugin::PkMode;
 using plugin::WriteMode;
 using schema::Column;
 using schema::TablePtr;
-
-#define ASSERT_OK(expr)                      \
-  do {                                       \
-    const ::quarry::Status _st = (expr);     \
-    ASSERT_TRUE(_st.ok()) << _st.ToString(); \
-  } while (false)
 
 class TempDir {
  public:

@@ -14,7 +14,7 @@
 
 #include "plugins/common/pg_test_proxy.h"
 #include "plugins/destination/postgresql/pg_test_server.h"
-#include "plugins/source/testing/source_test_support.h"
+#include "quarry/testing/source_sync.h"
 
 namespace quarry::plugins {
 namespace {
@@ -45,8 +45,8 @@ std::string FreshDatabase(const std::string& db) {
 
 // Records, per table, its rows (JSON without the _cq_* columns) and checkpoints, in the order
 // they were sent.
-using source_testing::CollectingSink;
-using source_testing::Describe;
+using testing::CollectingSink;
+using testing::Describe;
 
 // The source's spec with the test server's connection string.
 nlohmann::json Spec(nlohmann::json extra = nlohmann::json::object()) {
@@ -57,7 +57,7 @@ nlohmann::json Spec(nlohmann::json extra = nlohmann::json::object()) {
 Status SyncAll(const nlohmann::json& spec, CollectingSink& sink,
                std::map<std::string, std::string> state = {}) {
   auto src = NewPostgresqlSource();
-  return source_testing::SyncAll(*src, spec, sink, std::move(state), "pg");
+  return testing::SyncAll(*src, spec, sink, std::move(state), "pg");
 }
 
 std::string Json(std::string_view text) { return nlohmann::json::parse(text).dump(); }
@@ -199,8 +199,8 @@ TEST(PostgresqlSourceTest, FullSyncReadsEveryTypeOfValue) {
   CollectingSink sink;
   Status st = SyncAll(Spec({{"schemas", {"pgsrc_full"}}, {"concurrency", 2}}), sink);
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_TRUE(sink.errors.empty()) << sink.errors[0];
-  auto& rows = sink.rows["pgsrc_full_every"];
+  EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
+  auto rows = sink.Rows("pgsrc_full_every");
   std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) {
     return nlohmann::json::parse(a)["id"] < nlohmann::json::parse(b)["id"];
   });
@@ -223,12 +223,12 @@ TEST(PostgresqlSourceTest, FullSyncReadsEveryTypeOfValue) {
       "n":null,"t":null,"v":null,"c":null,"raw":null,"ts":null,"tstz":null,"day":null,"u":null,
       "j":null,"jb":null,"ip":null,"net":null,"m":null,"ints":null,"texts":null,"nums":null,
       "stamps":null,"mo":null,"moods":null,"iv":null,"pos":null})"));
-  auto& view = sink.rows["pgsrc_full_every_view"];
+  auto view = sink.Rows("pgsrc_full_every_view");
   std::sort(view.begin(), view.end());
   EXPECT_EQ(view, (std::vector<std::string>{Json(R"({"id":1,"t":"widget \"w\" ü"})"),
                                             Json(R"({"id":2,"t":""})")}));
   // Full tables send no checkpoints.
-  for (const auto& [table, events] : sink.events) {
+  for (const auto& [table, events] : sink.AllEvents()) {
     for (const auto& e : events) EXPECT_FALSE(e.starts_with("checkpoint")) << table;
   }
 }
@@ -239,7 +239,7 @@ TEST(PostgresqlSourceTest, MultiDimensionalArraysAreFlattened) {
       "INSERT INTO pgsrc_arr.a VALUES (1, '{{1,2},{3,NULL}}')");
   CollectingSink sink;
   ASSERT_TRUE(SyncAll(Spec({{"schemas", {"pgsrc_arr"}}}), sink).ok());
-  EXPECT_EQ(sink.rows["pgsrc_arr_a"],
+  EXPECT_EQ(sink.Rows("pgsrc_arr_a"),
             std::vector<std::string>{Json(R"({"id":1,"m":[1,2,3,null]})")});
 }
 
@@ -253,7 +253,7 @@ TEST(PostgresqlSourceTest, IncrementalFirstRunCheckpointsAfterEachChunk) {
                             {"incremental", {{"pgsrc_inc1.events", "id"}}}}),
                       sink);
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_TRUE(sink.errors.empty()) << sink.errors[0];
+  EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
   EXPECT_EQ(sink.Brief("pgsrc_inc1_events", "id"),
             (std::vector<std::string>{"1", "2", "3", "checkpoint 3", "4", "5", "6", "checkpoint 6",
                                       "7", "8", "9", "checkpoint 9", "10", "checkpoint 10"}));
@@ -270,12 +270,12 @@ TEST(PostgresqlSourceTest, IncrementalNextRunReadsOnlyRowsAfterTheSavedCursor) {
   ASSERT_TRUE(SyncAll(spec, sink, {{"pgsrc_inc2_events", "10"}}).ok());
   EXPECT_EQ(sink.Brief("pgsrc_inc2_events", "id"),
             (std::vector<std::string>{"11", "12", "checkpoint 12"}));
-  EXPECT_EQ(sink.rows["pgsrc_inc2_events"][0], Json(R"({"id":11,"payload":"e11"})"));
+  EXPECT_EQ(sink.Rows("pgsrc_inc2_events")[0], Json(R"({"id":11,"payload":"e11"})"));
 
   CollectingSink again;
   ASSERT_TRUE(SyncAll(spec, again, {{"pgsrc_inc2_events", "12"}}).ok());
-  EXPECT_TRUE(again.events["pgsrc_inc2_events"].empty());
-  EXPECT_TRUE(again.errors.empty());
+  EXPECT_TRUE(again.Events("pgsrc_inc2_events").empty());
+  EXPECT_TRUE(again.Errors().empty());
 
   Sql("INSERT INTO pgsrc_inc2.events VALUES (13, 'e13'), (14, 'e14')");
   CollectingSink third;
@@ -334,7 +334,7 @@ TEST(PostgresqlSourceTest, DoubleCursorIsSavedExactly) {
             (std::vector<std::string>{"1", "3", "2", "checkpoint 0.30000000000000004"}));
   CollectingSink same;
   ASSERT_TRUE(SyncAll(spec, same, {{"pgsrc_real_m", "0.30000000000000004"}}).ok());
-  EXPECT_TRUE(same.events["pgsrc_real_m"].empty());
+  EXPECT_TRUE(same.Events("pgsrc_real_m").empty());
   CollectingSink rounded;
   ASSERT_TRUE(SyncAll(spec, rounded, {{"pgsrc_real_m", "0.3"}}).ok());
   EXPECT_EQ(rounded.Brief("pgsrc_real_m", "id"),
@@ -350,7 +350,7 @@ TEST(PostgresqlSourceTest, NumericCursorOrdersAsANumber) {
       {{"schemas", {"pgsrc_num"}}, {"chunk_size", 1}, {"incremental", {{"pgsrc_num.p", "price"}}}});
   CollectingSink sink;
   ASSERT_TRUE(SyncAll(spec, sink).ok());
-  EXPECT_TRUE(sink.errors.empty()) << sink.errors[0];
+  EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
   EXPECT_EQ(sink.Brief("pgsrc_num_p", "id"),
             (std::vector<std::string>{"2", "checkpoint 9.5", "3", "4", "checkpoint 10.00", "1",
                                       "checkpoint 100", "5", "checkpoint 1000"}));
@@ -375,11 +375,11 @@ TEST(PostgresqlSourceTest, PartitionedTablesAndMaterializedViewsAreRead) {
   ASSERT_TRUE(
       SyncAll(Spec({{"schemas", {"pgsrc_part"}}, {"incremental", {{"pgsrc_part.m", "at"}}}}), sink)
           .ok());
-  EXPECT_TRUE(sink.errors.empty()) << sink.errors[0];
+  EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
   EXPECT_EQ(sink.Brief("pgsrc_part_m", "id"),
             (std::vector<std::string>{"1", "2", "3", "checkpoint 2024-06-01"}));
-  EXPECT_EQ(sink.rows["pgsrc_part_mv"], std::vector<std::string>{Json(R"({"n":3})")});
-  EXPECT_TRUE(sink.rows["pgsrc_part_m_2023"].empty());
+  EXPECT_EQ(sink.Rows("pgsrc_part_mv"), std::vector<std::string>{Json(R"({"n":3})")});
+  EXPECT_TRUE(sink.Rows("pgsrc_part_m_2023").empty());
 }
 
 // Every chunk of an incremental table, and every other table, reads the snapshot the sync
@@ -407,12 +407,12 @@ TEST(PostgresqlSourceTest, SyncReadsOneSnapshotWhileTheDatabaseChanges) {
   EXPECT_EQ(sink.Brief("pgsrc_snap_a_inc", "id"),
             (std::vector<std::string>{"1", "2", "checkpoint 2", "3", "4", "checkpoint 4", "5",
                                       "checkpoint 5"}));
-  EXPECT_EQ(sink.rows["pgsrc_snap_z_full"].size(), 2u);
+  EXPECT_EQ(sink.Rows("pgsrc_snap_z_full").size(), 2u);
   CollectingSink next;
   ASSERT_TRUE(SyncAll(spec, next, {{"pgsrc_snap_a_inc", "5"}}).ok());
   EXPECT_EQ(next.Brief("pgsrc_snap_a_inc", "id"),
             (std::vector<std::string>{"6", "3", "checkpoint 10"}));
-  EXPECT_EQ(next.rows["pgsrc_snap_z_full"].size(), 3u);
+  EXPECT_EQ(next.Rows("pgsrc_snap_z_full").size(), 3u);
 }
 
 // A connection lost mid-sync fails the table with the server's reason; no checkpoint follows
@@ -433,10 +433,10 @@ TEST(PostgresqlSourceTest, LostConnectionFailsTheTableAfterItsLastCheckpoint) {
                       sink);
   // The coordinating connection (it discovered the schema) is gone too: the sync fails.
   EXPECT_TRUE(st.message().starts_with("postgresql source: end snapshot: ")) << st.message();
-  ASSERT_EQ(sink.errors.size(), 1u);
-  EXPECT_TRUE(sink.errors[0].starts_with(
+  ASSERT_EQ(sink.Errors().size(), 1u);
+  EXPECT_TRUE(sink.Errors()[0].starts_with(
       "pgsrc_kill_t: postgresql source: table pgsrc_kill_t: find chunk: "))
-      << sink.errors[0];
+      << sink.Errors()[0];
   EXPECT_EQ(sink.Brief("pgsrc_kill_t", "id"),
             (std::vector<std::string>{"1", "2", "3", "checkpoint 3"}));
 }
@@ -452,7 +452,7 @@ TEST(PostgresqlSourceTest, ManyRowsComeInChunksOfTheDefaultSize) {
   std::vector<std::string> checkpoints;
   int64_t rows = 0, last = 0;
   bool ordered = true;
-  for (const auto& e : sink.events["pgsrc_big_big"]) {
+  for (const auto& e : sink.Events("pgsrc_big_big")) {
     if (e.starts_with("checkpoint ")) {
       checkpoints.push_back(e.substr(11));
       continue;
@@ -490,10 +490,10 @@ TEST(PostgresqlSourceTest, CheckpointsNeverSplitTiesWhateverTheChunkSize) {
                               {"incremental", {{"pgsrc_rand.t", "c"}}}}),
                         sink)
                     .ok());
-    ASSERT_TRUE(sink.errors.empty());
+    ASSERT_TRUE(sink.Errors().empty());
     std::map<int64_t, int> seen;
     int64_t last_checkpoint = -1;
-    for (const auto& e : sink.events["pgsrc_rand_t"]) {
+    for (const auto& e : sink.Events("pgsrc_rand_t")) {
       if (e.starts_with("checkpoint ")) {
         const int64_t cp = std::stoll(e.substr(11));
         EXPECT_GT(cp, last_checkpoint);
@@ -517,9 +517,9 @@ TEST(PostgresqlSourceTest, ValueThatDoesNotFitNamesTableColumnAndRow) {
       "INSERT INTO pgsrc_bad.times VALUES (1, '2024-01-01'), (2, 'infinity')");
   CollectingSink sink;
   ASSERT_TRUE(SyncAll(Spec({{"schemas", {"pgsrc_bad"}}}), sink).ok());
-  EXPECT_EQ(sink.errors, std::vector<std::string>{
-                             "pgsrc_bad_times: table pgsrc_bad_times: column at, row 2: infinity "
-                             "is not a valid timestamp"});
+  EXPECT_EQ(sink.Errors(), std::vector<std::string>{
+                               "pgsrc_bad_times: table pgsrc_bad_times: column at, row 2: infinity "
+                               "is not a valid timestamp"});
 }
 
 TEST(PostgresqlSourceTest, TimestampPastWhatMicrosecondsSince1970CanHoldIsRefusedNotWrapped) {
@@ -530,7 +530,7 @@ TEST(PostgresqlSourceTest, TimestampPastWhatMicrosecondsSince1970CanHoldIsRefuse
       " (2, '294276-12-31 23:59:59.999999')");
   CollectingSink sink;
   ASSERT_TRUE(SyncAll(Spec({{"schemas", {"pgsrc_late"}}}), sink).ok());
-  EXPECT_EQ(sink.errors,
+  EXPECT_EQ(sink.Errors(),
             std::vector<std::string>{
                 "pgsrc_late_times: table pgsrc_late_times: column at, row 2: timestamp after "
                 "294247-01-10 04:00:54.775807 UTC, which microseconds since 1970 in 64 bits "
@@ -545,11 +545,11 @@ TEST(PostgresqlSourceTest, SavedCursorOfTheWrongTypeIsATableError) {
       SyncAll(Spec({{"schemas", {"pgsrc_wrong"}}, {"incremental", {{"pgsrc_wrong.t", "id"}}}}),
               sink, {{"pgsrc_wrong_t", "2024-01-01"}})
           .ok());
-  EXPECT_EQ(sink.errors,
+  EXPECT_EQ(sink.Errors(),
             std::vector<std::string>{
                 "pgsrc_wrong_t: table pgsrc_wrong_t: saved cursor \"2024-01-01\" is not a valid "
                 "integer for column id (reset the state of this table to sync it from the start)"});
-  EXPECT_TRUE(sink.rows["pgsrc_wrong_t"].empty());
+  EXPECT_TRUE(sink.Rows("pgsrc_wrong_t").empty());
 }
 
 std::string ConfigureError(const nlohmann::json& spec) {
@@ -645,8 +645,8 @@ TEST(PostgresqlSourceTest, StalledServerFailsTheTableAfterTheStallTimeout) {
       "no answer from the PostgreSQL server for 1s (stall_timeout); is it overloaded or stopped?";
   // The coordinating connection waits on the same server: the sync fails too.
   EXPECT_EQ(st.message(), "postgresql source: end snapshot: " + stalled);
-  ASSERT_EQ(sink.errors.size(), 1u);
-  EXPECT_EQ(sink.errors[0],
+  ASSERT_EQ(sink.Errors().size(), 1u);
+  EXPECT_EQ(sink.Errors()[0],
             "pgsrc_stall_t: postgresql source: table pgsrc_stall_t: find chunk: " + stalled);
   EXPECT_EQ(sink.Brief("pgsrc_stall_t", "id"),
             (std::vector<std::string>{"1", "2", "3", "checkpoint 3"}));
@@ -714,10 +714,10 @@ TEST(PostgresqlSourceTest, AnyNamePostgresqlAllowsSyncsInFullAndIncrementally) {
   CollectingSink sink;
   Status st = SyncAll(spec, sink);
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_TRUE(sink.errors.empty()) << sink.errors[0];
-  EXPECT_EQ(sink.rows["My View"], std::vector<std::string>{Json(R"({"Who?":"Ann"})")});
-  EXPECT_EQ(sink.rows["Sales Dept_tébl"], std::vector<std::string>{Json(R"({"select":"from"})")});
-  EXPECT_EQ(sink.rows["Order Items"][0], Json(R"({"Customer Name":"Ann","a\"b":1,"é":1.5,
+  EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
+  EXPECT_EQ(sink.Rows("My View"), std::vector<std::string>{Json(R"({"Who?":"Ann"})")});
+  EXPECT_EQ(sink.Rows("Sales Dept_tébl"), std::vector<std::string>{Json(R"({"select":"from"})")});
+  EXPECT_EQ(sink.Rows("Order Items")[0], Json(R"({"Customer Name":"Ann","a\"b":1,"é":1.5,
                      "up dated":"2024-01-01T00:00:00.000000Z"})"));
   EXPECT_EQ(sink.Brief("Order Items", "a\"b"),
             (std::vector<std::string>{"1", "checkpoint 2024-01-01 00:00:00+00", "2", "3",
@@ -730,7 +730,7 @@ TEST(PostgresqlSourceTest, AnyNamePostgresqlAllowsSyncsInFullAndIncrementally) {
   ASSERT_TRUE(SyncAll(spec, next, {{"Order Items", "2024-01-02 00:00:00+00"}, {"a.b", "6"}}).ok());
   EXPECT_EQ(next.Brief("Order Items", "a\"b"),
             (std::vector<std::string>{"4", "checkpoint 2024-01-03 00:00:00+00"}));
-  EXPECT_TRUE(next.events["a.b"].empty());
+  EXPECT_TRUE(next.Events("a.b").empty());
 }
 
 TEST(PostgresqlSourceTest, ColumnNamedLikeACqColumnIsReserved) {
@@ -740,13 +740,13 @@ TEST(PostgresqlSourceTest, ColumnNamedLikeACqColumnIsReserved) {
   CollectingSink sink;
   Status st = SyncAll(Spec({{"schemas", {"pgsrc_cq"}}}), sink);
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_EQ(sink.errors,
+  EXPECT_EQ(sink.Errors(),
             std::vector<std::string>{
                 "pgsrc_cq_x: column _cq_id: the name _cq_id is reserved for the "
                 "column Quarry adds to every table; rename the column (or sync a view that "
                 "renames it)"});
-  EXPECT_TRUE(sink.rows["pgsrc_cq_x"].empty());
-  EXPECT_EQ(sink.rows["pgsrc_cq_good"].size(), 1u);
+  EXPECT_TRUE(sink.Rows("pgsrc_cq_x").empty());
+  EXPECT_EQ(sink.Rows("pgsrc_cq_good").size(), 1u);
 }
 
 }  // namespace

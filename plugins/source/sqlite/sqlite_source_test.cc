@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "plugins/source/testing/source_test_support.h"
+#include "quarry/testing/source_sync.h"
 
 namespace quarry::plugins {
 namespace {
@@ -51,13 +51,13 @@ class TempDb {
 
 // Records, per table, its rows (JSON without the _cq_* columns) and checkpoints, in the order
 // they were sent.
-using source_testing::CollectingSink;
-using source_testing::Describe;
+using testing::CollectingSink;
+using testing::Describe;
 
 Status SyncAll(const nlohmann::json& spec, CollectingSink& sink,
                std::map<std::string, std::string> state = {}) {
   auto src = NewSqliteSource();
-  return source_testing::SyncAll(*src, spec, sink, std::move(state), "sqlite");
+  return testing::SyncAll(*src, spec, sink, std::move(state), "sqlite");
 }
 
 std::string Json(std::string_view text) { return nlohmann::json::parse(text).dump(); }
@@ -151,30 +151,30 @@ TEST(SqliteSourceTest, FullSyncReadsEveryTypeOfValue) {
   CollectingSink sink;
   Status st = SyncAll({{"connection_string", db.path()}, {"concurrency", 2}}, sink);
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_TRUE(sink.errors.empty()) << sink.errors[0];
-  ASSERT_EQ(sink.rows["things"].size(), 4u);
-  EXPECT_EQ(sink.rows["things"][0],
+  EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
+  ASSERT_EQ(sink.Rows("things").size(), 4u);
+  EXPECT_EQ(sink.Rows("things")[0],
             Json(R"({"id":1,"name":"widget \"w\"","price":"12.5","weight":2.25,
                      "qty":9007199254740993,"active":true,
                      "created_at":"2024-05-06T07:08:09.123456Z","born":"2024-02-29",
                      "data":"AAH/","anything":"aGk=","doc":{"a":[1,2]},
                      "ref":"0b6a2cf4-5e6f-4a1b-8c2d-3e4f5a6b7c8d"})"));
-  EXPECT_EQ(sink.rows["things"][1],
+  EXPECT_EQ(sink.Rows("things")[1],
             Json(R"({"id":2,"name":"héllo","price":"7","weight":-0.5,"qty":-3,"active":false,
                      "created_at":"2024-05-06T07:08:09.000000Z","born":"1999-12-31",
                      "data":"","anything":"aA==","doc":42,
                      "ref":"0b6a2cf4-5e6f-4a1b-8c2d-3e4f5a6b7c8d"})"));
-  EXPECT_EQ(sink.rows["things"][2],
+  EXPECT_EQ(sink.Rows("things")[2],
             Json(R"({"id":3,"name":null,"price":null,"weight":null,"qty":null,"active":null,
                      "created_at":"2023-11-14T22:13:20.000000Z","born":null,"data":null,
                      "anything":null,"doc":null,"ref":null})"));
-  EXPECT_EQ(sink.rows["things"][3],
+  EXPECT_EQ(sink.Rows("things")[3],
             Json(R"({"id":4,"name":"5","price":"0.1","weight":3,"qty":0,"active":true,
                      "created_at":"2024-05-06T00:00:00.000000Z","born":null,"data":null,
                      "anything":null,"doc":null,"ref":null})"));
-  EXPECT_EQ(sink.rows["other"].size(), 3u);
+  EXPECT_EQ(sink.Rows("other").size(), 3u);
   // Full tables send no checkpoints.
-  for (const auto& [table, events] : sink.events) {
+  for (const auto& [table, events] : sink.AllEvents()) {
     for (const auto& e : events) EXPECT_FALSE(e.starts_with("checkpoint")) << table;
   }
 }
@@ -188,7 +188,7 @@ TEST(SqliteSourceTest, IncrementalFirstRunCheckpointsAfterEachChunk) {
       {{"connection_string", db.path()}, {"chunk_size", 3}, {"incremental", {{"events", "id"}}}},
       sink);
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_TRUE(sink.errors.empty());
+  EXPECT_TRUE(sink.Errors().empty());
   EXPECT_EQ(sink.Brief("events", "id"),
             (std::vector<std::string>{"1", "2", "3", "checkpoint 3", "4", "5", "6", "checkpoint 6",
                                       "7", "8", "9", "checkpoint 9", "10", "checkpoint 10"}));
@@ -203,12 +203,12 @@ TEST(SqliteSourceTest, IncrementalNextRunReadsOnlyRowsAfterTheSavedCursor) {
   CollectingSink sink;
   ASSERT_TRUE(SyncAll(spec, sink, {{"events", "10"}}).ok());
   EXPECT_EQ(sink.Brief("events", "id"), (std::vector<std::string>{"11", "12", "checkpoint 12"}));
-  EXPECT_EQ(sink.rows["events"][0], Json(R"({"id":11,"payload":"e11"})"));
+  EXPECT_EQ(sink.Rows("events")[0], Json(R"({"id":11,"payload":"e11"})"));
 
   CollectingSink again;
   ASSERT_TRUE(SyncAll(spec, again, {{"events", "12"}}).ok());
-  EXPECT_TRUE(again.events["events"].empty());
-  EXPECT_TRUE(again.errors.empty());
+  EXPECT_TRUE(again.Events("events").empty());
+  EXPECT_TRUE(again.Errors().empty());
 }
 
 TEST(SqliteSourceTest, TiesAcrossAChunkBoundaryAreNotSplit) {
@@ -280,7 +280,7 @@ TEST(SqliteSourceTest, WithoutRowidTableOrdersTiesByPrimaryKey) {
               sink)
           .ok());
   std::vector<std::string> got;
-  for (const auto& e : sink.events["w"]) {
+  for (const auto& e : sink.Events("w")) {
     if (e.starts_with("checkpoint")) {
       got.push_back(e);
     } else {
@@ -339,7 +339,7 @@ TEST(SqliteSourceTest, RealCursorIsSavedExactly) {
             (std::vector<std::string>{"1", "3", "2", "checkpoint 0.30000000000000004"}));
   CollectingSink same;
   ASSERT_TRUE(SyncAll(spec, same, {{"m", "0.30000000000000004"}}).ok());
-  EXPECT_TRUE(same.events["m"].empty());
+  EXPECT_TRUE(same.Events("m").empty());
   CollectingSink rounded;
   ASSERT_TRUE(SyncAll(spec, rounded, {{"m", "0.3"}}).ok());
   EXPECT_EQ(rounded.Brief("m", "id"),
@@ -370,7 +370,7 @@ TEST(SqliteSourceTest, ManyRowsComeInChunksOfTheDefaultSize) {
   std::vector<std::string> checkpoints;
   int64_t rows = 0, last = 0;
   bool ordered = true;
-  for (const auto& e : sink.events["big"]) {
+  for (const auto& e : sink.Events("big")) {
     if (e.starts_with("checkpoint ")) {
       checkpoints.push_back(e.substr(11));
       continue;
@@ -409,10 +409,10 @@ TEST(SqliteSourceTest, CheckpointsNeverSplitTiesWhateverTheChunkSize) {
                          {"incremental", {{"t", "c"}}}},
                         sink)
                     .ok());
-    ASSERT_TRUE(sink.errors.empty());
+    ASSERT_TRUE(sink.Errors().empty());
     std::map<int64_t, int> seen;
     int64_t last_checkpoint = -1;
-    for (const auto& e : sink.events["t"]) {
+    for (const auto& e : sink.Events("t")) {
       if (e.starts_with("checkpoint ")) {
         const int64_t cp = std::stoll(e.substr(11));
         EXPECT_GT(cp, last_checkpoint);
@@ -447,9 +447,10 @@ TEST(SqliteSourceTest, ValueThatDoesNotFitNamesTableColumnAndRow) {
   )");
   CollectingSink sink;
   ASSERT_TRUE(SyncAll({{"connection_string", db.path()}, {"concurrency", 1}}, sink).ok());
-  std::sort(sink.errors.begin(), sink.errors.end());
+  auto errors = sink.Errors();
+  std::sort(errors.begin(), errors.end());
   EXPECT_EQ(
-      sink.errors,
+      errors,
       (std::vector<std::string>{
           "docs: table docs: column doc, row 2: text \"{oops\" is not a valid json",
           "ids: table ids: column ref, row 4: text \"not-a-uuid\" is not a valid uuid (want text "
@@ -459,8 +460,8 @@ TEST(SqliteSourceTest, ValueThatDoesNotFitNamesTableColumnAndRow) {
           "(want text YYYY-MM-DD[ HH:MM:SS[.ffffff]][Z|±HH:MM] or integer Unix seconds)",
       }));
   // The rows before the bad one are still delivered.
-  EXPECT_EQ(sink.rows["nums"], std::vector<std::string>{Json(R"({"id":1,"n":5})")});
-  EXPECT_EQ(sink.rows["docs"], std::vector<std::string>{Json(R"({"k":"a","doc":[1]})")});
+  EXPECT_EQ(sink.Rows("nums"), std::vector<std::string>{Json(R"({"id":1,"n":5})")});
+  EXPECT_EQ(sink.Rows("docs"), std::vector<std::string>{Json(R"({"k":"a","doc":[1]})")});
 }
 
 TEST(SqliteSourceTest, SavedCursorOfTheWrongTypeIsATableError) {
@@ -470,11 +471,11 @@ TEST(SqliteSourceTest, SavedCursorOfTheWrongTypeIsATableError) {
   ASSERT_TRUE(SyncAll({{"connection_string", db.path()}, {"incremental", {{"t", "id"}}}}, sink,
                       {{"t", "2024-01-01"}})
                   .ok());
-  EXPECT_EQ(sink.errors,
+  EXPECT_EQ(sink.Errors(),
             std::vector<std::string>{
                 "t: table t: saved cursor \"2024-01-01\" is not a valid int64 for column id "
                 "(reset the state of this table to sync it from the start)"});
-  EXPECT_TRUE(sink.rows["t"].empty());
+  EXPECT_TRUE(sink.Rows("t").empty());
 }
 
 std::string ConfigureError(const nlohmann::json& spec) {
@@ -597,16 +598,16 @@ TEST(SqliteSourceTest, OddNamesSyncInFullAndIncrementally) {
   CollectingSink sink;
   Status st = SyncAll(spec, sink);
   ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_TRUE(sink.errors.empty()) << sink.errors[0];
-  EXPECT_EQ(sink.rows["t q"],
+  EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
+  EXPECT_EQ(sink.Rows("t q"),
             (std::vector<std::string>{Json(R"({"Customer Name":"Ann","a\"b":1,"é":1.5})"),
                                       Json(R"({"Customer Name":"Bob","a\"b":2,"é":null})")}));
-  EXPECT_EQ(sink.rows["t\"q"], std::vector<std::string>{Json(R"({"id":1,"select":"from"})")});
+  EXPECT_EQ(sink.Rows("t\"q"), std::vector<std::string>{Json(R"({"id":1,"select":"from"})")});
   // Ties on the cursor are ordered by the quoted primary key and never split by a chunk.
   EXPECT_EQ(sink.Brief("tébl", "Order ID"),
             (std::vector<std::string>{"\"o1\"", "checkpoint 10", "\"o2\"", "\"o3\"",
                                       "checkpoint 20", "\"o4\"", "checkpoint 30"}));
-  EXPECT_EQ(sink.rows["tébl"][0], Json(R"({"Order ID":"o1","up dated":10,"x.y":"a"})"));
+  EXPECT_EQ(sink.Rows("tébl")[0], Json(R"({"Order ID":"o1","up dated":10,"x.y":"a"})"));
 
   db.Exec(R"(INSERT INTO "tébl" VALUES ('o5', 40, 'e'))");
   CollectingSink next;
@@ -633,16 +634,17 @@ TEST(SqliteSourceTest, InvalidUtf8NameIsATableErrorAndTheOtherTablesSync) {
   CollectingSink sink;
   Status st = SyncAll({{"connection_string", db.path()}}, sink);
   ASSERT_TRUE(st.ok()) << st.message();
-  std::sort(sink.errors.begin(), sink.errors.end());
-  EXPECT_EQ(sink.errors, (std::vector<std::string>{
-                             "bad\\xff: the table name is not valid UTF-8; rename the table in "
-                             "the database to sync it",
-                             "cols: column \"c\\xfe\": the name is not valid UTF-8; rename the "
-                             "column in the database",
-                         }));
-  EXPECT_EQ(sink.rows["good"].size(), 2u);
-  EXPECT_TRUE(sink.rows["bad\\xff"].empty());
-  EXPECT_TRUE(sink.rows["cols"].empty());
+  auto errors = sink.Errors();
+  std::sort(errors.begin(), errors.end());
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "bad\\xff: the table name is not valid UTF-8; rename the table in "
+                        "the database to sync it",
+                        "cols: column \"c\\xfe\": the name is not valid UTF-8; rename the "
+                        "column in the database",
+                    }));
+  EXPECT_EQ(sink.Rows("good").size(), 2u);
+  EXPECT_TRUE(sink.Rows("bad\\xff").empty());
+  EXPECT_TRUE(sink.Rows("cols").empty());
 }
 
 TEST(SqliteSourceTest, EmptyNamesAreTableErrors) {
@@ -653,13 +655,14 @@ TEST(SqliteSourceTest, EmptyNamesAreTableErrors) {
   CollectingSink sink;
   Status st = SyncAll({{"connection_string", db.path()}}, sink);
   ASSERT_TRUE(st.ok()) << st.message();
-  std::sort(sink.errors.begin(), sink.errors.end());
-  EXPECT_EQ(sink.errors, (std::vector<std::string>{
-                             "\"\": the table name is empty; rename the table in the database to "
-                             "sync it",
-                             "e: column \"\": the name is empty; rename the column in the database",
-                         }));
-  EXPECT_EQ(sink.rows["good"].size(), 1u);
+  auto errors = sink.Errors();
+  std::sort(errors.begin(), errors.end());
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "\"\": the table name is empty; rename the table in the database to "
+                        "sync it",
+                        "e: column \"\": the name is empty; rename the column in the database",
+                    }));
+  EXPECT_EQ(sink.Rows("good").size(), 1u);
 }
 
 TEST(SqliteSourceTest, ColumnNamedLikeACqColumnIsReserved) {
@@ -671,15 +674,16 @@ TEST(SqliteSourceTest, ColumnNamedLikeACqColumnIsReserved) {
   CollectingSink sink;
   Status st = SyncAll({{"connection_string", db.path()}}, sink);
   ASSERT_TRUE(st.ok()) << st.message();
-  std::sort(sink.errors.begin(), sink.errors.end());
-  EXPECT_EQ(sink.errors, (std::vector<std::string>{
-                             "x: column _cq_id: the name _cq_id is reserved for the column Quarry "
-                             "adds to every table; rename the column in the database",
-                             "y: column _cq_sync_time: the name _cq_sync_time is reserved for the "
-                             "column Quarry adds to every table; rename the column in the database",
-                         }));
-  EXPECT_TRUE(sink.rows["x"].empty());
-  EXPECT_EQ(sink.rows["good"].size(), 1u);
+  auto errors = sink.Errors();
+  std::sort(errors.begin(), errors.end());
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "x: column _cq_id: the name _cq_id is reserved for the column Quarry "
+                        "adds to every table; rename the column in the database",
+                        "y: column _cq_sync_time: the name _cq_sync_time is reserved for the "
+                        "column Quarry adds to every table; rename the column in the database",
+                    }));
+  EXPECT_TRUE(sink.Rows("x").empty());
+  EXPECT_EQ(sink.Rows("good").size(), 1u);
 }
 
 }  // namespace

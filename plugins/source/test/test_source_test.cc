@@ -2,33 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "quarry/testing/collecting_sink.h"
 #include "quarry/types/json.h"
 
 namespace quarry::plugins {
 namespace {
 
-class CollectingSink : public plugin::MessageSink {
- public:
-  Status Send(message::Message msg) override {
-    std::lock_guard lock(mu);
-    if (auto* ins = std::get_if<message::Insert>(&msg)) {
-      rows[ins->table->name] += ins->batch->num_rows();
-      for (int64_t r = 0; r < ins->batch->num_rows(); ++r) {
-        json[ins->table->name].push_back(ins->batch->RowToJson(r));
-      }
-    } else if (auto* err = std::get_if<message::TableError>(&msg)) {
-      errors.push_back(err->table_name + ": " + err->error);
-    }
-    return Status::OK();
-  }
-  std::mutex mu;
-  std::map<std::string, int64_t> rows;
-  std::map<std::string, std::vector<std::string>> json;
-  std::vector<std::string> errors;
-};
+using testing::CollectingSink;
 
 Status SyncAll(const nlohmann::json& spec, CollectingSink& sink,
                std::vector<std::string> patterns = {"*"}) {
@@ -48,23 +30,18 @@ Status SyncAll(const nlohmann::json& spec, CollectingSink& sink,
 TEST(TestSourceTest, RowCountsFollowTheOptions) {
   CollectingSink sink;
   ASSERT_TRUE(SyncAll({{"num_clients", 3}, {"num_rows", 7}, {"num_sub_rows", 4}}, sink).ok());
-  EXPECT_EQ(sink.rows["test_some_table"], 21);
-  EXPECT_EQ(sink.rows["test_sub_table"], 84);
-  EXPECT_EQ(sink.rows["test_testdata_table"], 3);
-  EXPECT_EQ(sink.rows["test_inventory"], 21);
-  EXPECT_TRUE(sink.errors.empty());
+  EXPECT_EQ(sink.NumRows("test_some_table"), 21);
+  EXPECT_EQ(sink.NumRows("test_sub_table"), 84);
+  EXPECT_EQ(sink.NumRows("test_testdata_table"), 3);
+  EXPECT_EQ(sink.NumRows("test_inventory"), 21);
+  EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
 }
 
 TEST(TestSourceTest, SameSeedSameValuesOtherSeedOtherValues) {
   auto values = [](int seed) {
     CollectingSink sink;
     EXPECT_TRUE(SyncAll({{"num_rows", 5}, {"seed", seed}}, sink, {"test_inventory"}).ok());
-    std::vector<std::string> out;
-    for (auto& row : sink.json["test_inventory"]) {
-      auto j = nlohmann::json::parse(row);
-      j.erase("_cq_id");  // random per run
-      out.push_back(j.dump());
-    }
+    std::vector<std::string> out = sink.Rows("test_inventory");  // without _cq_id: random per run
     std::sort(out.begin(), out.end());
     return out;
   };
@@ -86,8 +63,10 @@ TEST(TestSourceTest, SubTableHasExtraColumns) {
 TEST(TestSourceTest, TestdataRowHasEveryType) {
   CollectingSink sink;
   ASSERT_TRUE(SyncAll({}, sink, {"test_testdata_table"}).ok());
-  ASSERT_EQ(sink.json["test_testdata_table"].size(), 1u);
-  auto row = nlohmann::json::parse(sink.json["test_testdata_table"][0]);
+  const auto batches = sink.Batches("test_testdata_table");
+  ASSERT_EQ(batches.size(), 1u);
+  ASSERT_EQ(batches[0]->num_rows(), 1);
+  auto row = nlohmann::json::parse(batches[0]->RowToJson(0));
   EXPECT_EQ(row["uint64"], 18'000'000'000'000'000'000ULL);
   EXPECT_EQ(row["date32"], "2026-11-25");
   EXPECT_EQ(row["binary"], "AAH/");
@@ -101,7 +80,7 @@ TEST(TestSourceTest, TestdataRowHasEveryType) {
 TEST(TestSourceTest, FailImmediatelyReportsTableErrors) {
   CollectingSink sink;
   ASSERT_TRUE(SyncAll({{"fail_immediately", true}}, sink, {"test_some_table"}).ok());
-  EXPECT_EQ(sink.errors,
+  EXPECT_EQ(sink.Errors(),
             std::vector<std::string>{"test_some_table: failing as asked (fail_immediately: true)"});
 }
 

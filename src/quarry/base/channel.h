@@ -7,7 +7,6 @@
 // then reports closed.
 #pragma once
 
-#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +14,8 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+
+#include "quarry/base/clock.h"
 
 namespace quarry {
 
@@ -52,10 +53,11 @@ class Channel {
     return TakeLocked();
   }
 
-  // Like Pop, but gives up at `deadline`.
-  PopResult PopUntil(std::chrono::steady_clock::time_point deadline, T* out) {
+  // Like Pop, but gives up when `clock` reaches `deadline_us`.
+  PopResult PopUntil(const Clock& clock, int64_t deadline_us, T* out) {
     std::unique_lock lock(mu_);
-    if (!not_empty_.wait_until(lock, deadline, [&] { return closed_ || !items_.empty(); })) {
+    if (!clock.WaitUntil(lock, not_empty_, deadline_us,
+                         [&] { return closed_ || !items_.empty(); })) {
       return PopResult::kTimeout;
     }
     auto item = TakeLocked();

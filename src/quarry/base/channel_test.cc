@@ -48,9 +48,9 @@ TEST(ChannelTest, CloseWakesBlockedProducerAndDrainsRemainingItems) {
 TEST(ChannelTest, PopUntilTimesOutOnAnEmptyChannel) {
   Channel<int> ch(1);
   int out = 0;
-  EXPECT_EQ(ch.PopUntil(std::chrono::steady_clock::now(), &out), PopResult::kTimeout);
+  EXPECT_EQ(ch.PopUntil(RealClock(), RealClock().NowMicros(), &out), PopResult::kTimeout);
   ch.Close();
-  EXPECT_EQ(ch.PopUntil(std::chrono::steady_clock::now(), &out), PopResult::kClosed);
+  EXPECT_EQ(ch.PopUntil(RealClock(), RealClock().NowMicros(), &out), PopResult::kClosed);
 }
 
 TEST(ChannelTest, WeightBoundBlocksHeavyItemsButLetsOneThroughAlone) {

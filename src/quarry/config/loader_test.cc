@@ -2,48 +2,18 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "quarry/testing/temp_dir.h"
+
 namespace quarry::config {
 namespace {
 
-namespace fs = std::filesystem;
-
-// A fresh directory under the system temp directory, removed when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            fmt::format("quarry_config_test_{}_{}", ::getpid(), test->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-
-  // Writes `text` to `name` (relative to the directory) and returns the full path.
-  std::string Write(const std::string& name, const std::string& text) const {
-    const fs::path p = path_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-  std::string Path(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 Result<Config> Load(const std::string& text, const std::string& base_dir = ".") {
   return LoadConfigText(text, "sync.yml", base_dir);

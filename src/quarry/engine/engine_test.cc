@@ -2,52 +2,22 @@
 
 #include <gtest/gtest.h>
 
-#include <mutex>
+#include <algorithm>
 
 #include "plugins/source/test/test_source.h"
+#include "quarry/testing/fake_destination.h"
 
 namespace quarry::engine {
 namespace {
 
-// A destination that keeps rows in memory and can fail on its Nth write.
-struct MemoryStore {
-  std::mutex mu;
-  std::map<std::string, int64_t> rows;
-  std::vector<std::string> deleted_tables;
-  int writes = 0;
-  int fail_on_write = -1;
-};
+using testing::FakeDestination;
 
-class MemoryDestination : public plugin::DestinationPlugin {
- public:
-  explicit MemoryDestination(MemoryStore& store) : store_(store) {}
-  Status Configure(const nlohmann::json& spec) override {
-    plugin::SpecReader r(spec);
-    batch_ = plugin::ReadBatchOptions(r, {100, 1 << 30, 3'600'000'000});
-    return r.Finish();
-  }
-  plugin::BatchOptions batch_options() const override { return batch_; }
-  Status Init(const plugin::PluginContext&, const plugin::DestinationOptions&) override {
-    return Status::OK();
-  }
-  Status Migrate(const std::vector<schema::TablePtr>&) override { return Status::OK(); }
-  Status Write(const schema::Table& table,
-               const std::vector<types::RecordBatchPtr>& batches) override {
-    std::lock_guard lock(store_.mu);
-    if (++store_.writes == store_.fail_on_write) return Status::IOError("disk on fire");
-    for (const auto& b : batches) store_.rows[table.name] += b->num_rows();
-    return Status::OK();
-  }
-  Result<int64_t> DeleteStale(const schema::Table& table, std::string_view, int64_t) override {
-    std::lock_guard lock(store_.mu);
-    store_.deleted_tables.push_back(table.name);
-    return int64_t{0};
-  }
-
- private:
-  MemoryStore& store_;
-  plugin::BatchOptions batch_;
-};
+// The number of stale deletions `dest` ran.
+int64_t Deletions(const FakeDestination& dest) {
+  const auto calls = dest.calls();
+  return std::count_if(calls.begin(), calls.end(),
+                       [](const std::string& c) { return c.starts_with("delete_stale "); });
+}
 
 config::Config MakeConfig(nlohmann::json source_spec, std::vector<std::string> tables,
                           int destinations = 1) {
@@ -73,12 +43,14 @@ config::Config MakeConfig(nlohmann::json source_spec, std::vector<std::string> t
 class EngineTest : public ::testing::Test {
  protected:
   EngineTest() {
+    // Every destination "memory" records into dest_.
+    dest_.options.batch = {100, 1 << 30, 3'600'000'000};
+    dest_.options.write_error = Status::IOError("disk on fire");
     registry_.AddSource("test", plugins::NewTestSource);
-    registry_.AddDestination("memory",
-                             [this] { return std::make_unique<MemoryDestination>(store_); });
+    registry_.AddDestination("memory", [this] { return dest_.NewHandle(); });
   }
   Logger logger_;
-  MemoryStore store_;
+  FakeDestination dest_;
   plugin::PluginRegistry registry_;
 };
 
@@ -93,16 +65,16 @@ TEST_F(EngineTest, EveryDestinationGetsEveryRowAndStaleDeletion) {
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(r.resources, 750);
   EXPECT_EQ(progress.rows(), 750);
-  EXPECT_EQ(store_.rows["test_some_table"], 500);  // 250 rows × 2 destinations
-  EXPECT_EQ(store_.rows["test_sub_table"], 1000);
+  EXPECT_EQ(dest_.NumRows("test_some_table"), 500);  // 250 rows × 2 destinations
+  EXPECT_EQ(dest_.NumRows("test_sub_table"), 1000);
   ASSERT_EQ(r.pairs.size(), 2u);
   EXPECT_EQ(r.pairs[0].resources, 750);
   EXPECT_EQ(r.pairs[0].tables.at("test_sub_table").written, 500);
-  EXPECT_EQ(store_.deleted_tables.size(), 4u);
+  EXPECT_EQ(Deletions(dest_), 4);
 }
 
 TEST_F(EngineTest, FailingDestinationAbortsTheSyncAndSaysWhy) {
-  store_.fail_on_write = 3;
+  dest_.options.fail_on_write = 3;
   auto cfg = MakeConfig({{"num_rows", 5000}}, {"test_inventory"});
   Engine engine(registry_, logger_);
   auto plan = engine.Prepare(cfg);
@@ -114,9 +86,9 @@ TEST_F(EngineTest, FailingDestinationAbortsTheSyncAndSaysWhy) {
   EXPECT_EQ(r.pairs[0].error, "destination mem0: disk on fire");
   // Two writes landed (one 1,024-row record each: the source sends records of 1,024 rows);
   // nothing beyond them is reported as written; no stale deletion ran.
-  EXPECT_EQ(store_.rows["test_inventory"], 2048);
+  EXPECT_EQ(dest_.NumRows("test_inventory"), 2048);
   EXPECT_EQ(r.pairs[0].resources, 2048);
-  EXPECT_TRUE(store_.deleted_tables.empty());
+  EXPECT_EQ(Deletions(dest_), 0);
 }
 
 TEST_F(EngineTest, TableErrorsCountAndSkipStaleDeletion) {
@@ -127,7 +99,7 @@ TEST_F(EngineTest, TableErrorsCountAndSkipStaleDeletion) {
   SyncResult r = engine.Sync(*plan, {}, nullptr);
   EXPECT_EQ(r.errors, 1);
   EXPECT_EQ(r.pairs[0].tables.at("test_some_table").errors, 1);
-  EXPECT_TRUE(store_.deleted_tables.empty());
+  EXPECT_EQ(Deletions(dest_), 0);
 }
 
 TEST_F(EngineTest, PrepareRejectsBadOptionsBeforeAnyDestinationIsOpened) {
@@ -139,7 +111,7 @@ TEST_F(EngineTest, PrepareRejectsBadOptionsBeforeAnyDestinationIsOpened) {
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().message(),
             "sync.yml:9:5: source \"src\": spec.num_rows: expected an integer, got \"many\"");
-  EXPECT_EQ(store_.writes, 0);
+  EXPECT_EQ(dest_.writes(), 0);
 }
 
 }  // namespace

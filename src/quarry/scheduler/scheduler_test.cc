@@ -6,35 +6,13 @@
 #include <set>
 
 #include "quarry/base/uuid.h"
+#include "quarry/testing/collecting_sink.h"
 #include "quarry/types/json.h"
 
 namespace quarry::scheduler {
 namespace {
 
-class CollectingSink : public plugin::MessageSink {
- public:
-  Status Send(message::Message msg) override {
-    std::lock_guard lock(mu);
-    messages.push_back(std::move(msg));
-    return Status::OK();
-  }
-  std::vector<types::RecordBatchPtr> Batches(std::string_view table) {
-    std::vector<types::RecordBatchPtr> out;
-    for (auto& m : messages) {
-      if (auto* ins = std::get_if<message::Insert>(&m); ins && ins->table->name == table) {
-        out.push_back(ins->batch);
-      }
-    }
-    return out;
-  }
-  int64_t Rows(std::string_view table) {
-    int64_t n = 0;
-    for (auto& b : Batches(table)) n += b->num_rows();
-    return n;
-  }
-  std::mutex mu;
-  std::vector<message::Message> messages;
-};
+using testing::CollectingSink;
 
 std::vector<schema::TablePtr> Tables() {
   schema::Table child{"child", "", "", {{"parent_id", types::int64()}, {"n", types::int64()}}};
@@ -77,11 +55,11 @@ TEST(SchedulerTest, ResolvesChildrenOncePerParentRowAndLinksThem) {
   opts.rows_per_record = 7;  // several records per table
   ASSERT_TRUE(RunResolvers(req, Resolvers(20), opts, sink).ok());
   // Migrations come first, parents before children.
-  ASSERT_TRUE(std::holds_alternative<message::MigrateTable>(sink.messages[0]));
-  EXPECT_EQ(std::get<message::MigrateTable>(sink.messages[0]).table->name, "parent");
-  EXPECT_EQ(std::get<message::MigrateTable>(sink.messages[1]).table->name, "child");
-  EXPECT_EQ(sink.Rows("parent"), 40);
-  EXPECT_EQ(sink.Rows("child"), 120);
+  ASSERT_TRUE(std::holds_alternative<message::MigrateTable>(sink.messages()[0]));
+  EXPECT_EQ(std::get<message::MigrateTable>(sink.messages()[0]).table->name, "parent");
+  EXPECT_EQ(std::get<message::MigrateTable>(sink.messages()[1]).table->name, "child");
+  EXPECT_EQ(sink.NumRows("parent"), 40);
+  EXPECT_EQ(sink.NumRows("child"), 120);
 
   std::map<std::string, int64_t> parent_ids;  // _cq_id -> id
   for (auto& b : sink.Batches("parent")) {
@@ -107,11 +85,11 @@ TEST(SchedulerTest, ResolverErrorBecomesTableErrorAndKeepsCompleteRows) {
   CollectingSink sink;
   plugin::SyncRequest req{Tables(), "src", 1, false};
   ASSERT_TRUE(RunResolvers(req, Resolvers(5, /*fail_child_for_id=*/3), {}, sink).ok());
-  EXPECT_EQ(sink.Rows("parent"), 5);
+  EXPECT_EQ(sink.NumRows("parent"), 5);
   // Parent 3 got one complete child row before the failure; the half row was dropped.
-  EXPECT_EQ(sink.Rows("child"), 4 * 3 + 1);
+  EXPECT_EQ(sink.NumRows("child"), 4 * 3 + 1);
   int errors = 0;
-  for (auto& m : sink.messages) {
+  for (const auto& m : sink.messages()) {
     if (auto* e = std::get_if<message::TableError>(&m)) {
       ++errors;
       EXPECT_EQ(e->table_name, "child");
@@ -157,7 +135,7 @@ TEST(SchedulerTest, CheckpointComesAfterTheRowsItCoversAndTheirChildren) {
   ASSERT_TRUE(RunResolvers(req, resolvers, {}, sink).ok());
   // Expected order after migrations: parent rows, their children, checkpoint — twice.
   std::vector<std::string> order;
-  for (auto& m : sink.messages) {
+  for (const auto& m : sink.messages()) {
     if (auto* ins = std::get_if<message::Insert>(&m)) {
       order.push_back(ins->table->name + ":" + std::to_string(ins->batch->num_rows()));
     } else if (auto* cp = std::get_if<message::Checkpoint>(&m)) {
@@ -178,14 +156,14 @@ TEST(SchedulerTest, MissingColumnValueIsReported) {
   };
   ASSERT_TRUE(RunResolvers(req, resolvers, {}, sink).ok());
   bool found = false;
-  for (auto& m : sink.messages) {
+  for (const auto& m : sink.messages()) {
     if (auto* e = std::get_if<message::TableError>(&m)) {
       found = true;
       EXPECT_EQ(e->error, "resolver gave column name 0 values for row 0");
     }
   }
   EXPECT_TRUE(found);
-  EXPECT_EQ(sink.Rows("parent"), 0);
+  EXPECT_EQ(sink.NumRows("parent"), 0);
 }
 
 TEST(SchedulerTest, RecordsEndAtTheByteLimitWhateverTheRowSize) {
@@ -208,7 +186,7 @@ TEST(SchedulerTest, RecordsEndAtTheByteLimitWhateverTheRowSize) {
   SchedulerOptions opts;
   opts.bytes_per_record = 3 << 20;
   ASSERT_TRUE(RunResolvers(req, resolvers, opts, sink).ok());
-  EXPECT_EQ(sink.Rows("big"), 37);
+  EXPECT_EQ(sink.NumRows("big"), 37);
   for (const auto& b : sink.Batches("big")) {
     // Whole rows: a record ends at the first row that reaches the limit (the 9 MiB row alone).
     EXPECT_LE(b->num_rows(), 3);

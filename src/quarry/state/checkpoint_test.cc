@@ -5,79 +5,19 @@
 
 #include <thread>
 
+#include "quarry/testing/fake_destination.h"
+#include "quarry/testing/status.h"
 #include "quarry/types/json.h"
 
 namespace quarry::state {
 namespace {
 
-// Records every transaction (WriteAll call) as a line; can fail on its Nth transaction; keeps the
-// rows of the state table so that ReadAll can read them back.
-class MemoryDestination : public plugin::DestinationPlugin {
- public:
-  Status Configure(const nlohmann::json&) override { return Status::OK(); }
-  Status Init(const plugin::PluginContext&, const plugin::DestinationOptions&) override {
-    return Status::OK();
-  }
-  Status Migrate(const std::vector<schema::TablePtr>&) override { return Status::OK(); }
-  Status Write(const schema::Table& table,
-               const std::vector<types::RecordBatchPtr>& batches) override {
-    return WriteAll({{&table, &batches}});
-  }
-  Status WriteAll(const std::vector<plugin::TableWrite>& writes) override {
-    if (before_write) before_write(writes);
-    std::lock_guard lock(mu);
-    if (++transactions == fail_on) return Status::IOError("write failed");
-    std::string line;
-    for (const auto& w : writes) {
-      int64_t rows = 0;
-      for (const auto& b : *w.batches) {
-        rows += b->num_rows();
-        if (w.table->name == "state") stored.push_back(b);
-      }
-      line += fmt::format("{}{}:{}", line.empty() ? "" : " ", w.table->name, rows);
-    }
-    // Inside an open transaction the rows show in the log only when it commits, as one line.
-    if (open) {
-      open_line += (open_line.empty() ? "" : " ") + line;
-    } else {
-      log.push_back(line);
-    }
-    return Status::OK();
-  }
-  bool has_transactions() const override { return transactional; }
-  Status BeginTransaction() override {
-    open = true;
-    return Status::OK();
-  }
-  Status CommitTransaction() override {
-    std::lock_guard lock(mu);
-    open = false;
-    if (!open_line.empty()) log.push_back(open_line);
-    open_line.clear();
-    return Status::OK();
-  }
-  void RollbackTransaction() override {
-    open = false;
-    open_line.clear();
-  }
-  Status Read(const schema::Table&,
-              const std::function<Status(types::RecordBatchPtr)>& fn) override {
-    for (auto& b : stored) QUARRY_RETURN_NOT_OK(fn(b));
-    return Status::OK();
-  }
-  Result<int64_t> DeleteStale(const schema::Table&, std::string_view, int64_t) override {
-    return int64_t{0};
-  }
-  std::function<void(const std::vector<plugin::TableWrite>&)> before_write;
-  bool transactional = false;
-  bool open = false;
-  std::string open_line;
-  std::mutex mu;
-  std::vector<std::string> log;
-  std::vector<types::RecordBatchPtr> stored;
-  int transactions = 0;
-  int fail_on = -1;
-};
+using testing::FakeDestination;
+using testing::FakeDestinationOptions;
+using Calls = std::vector<std::string>;
+
+// Both destinations of a pipeline are readable, so that ReadAll can read the state back.
+FakeDestinationOptions Readable() { return {.readable = true}; }
 
 schema::TablePtr DataTable() {
   schema::Table t{"events", "", "", {{"seq", types::int64(), "", true}}};
@@ -95,7 +35,7 @@ message::Insert Rows(const schema::TablePtr& t, int from, int n) {
 
 struct Pipeline {
   // Two destinations: 0 holds data only, 1 holds data and the state.
-  MemoryDestination data, backend;
+  FakeDestination data{Readable()}, backend{Readable()};
   CheckpointCoordinator coord{2};
   schema::TablePtr state_table = *StateTable("state");
   Channel<message::Message> ch0{64}, ch1{64};
@@ -146,17 +86,17 @@ TEST(CheckpointTest, CursorCommitsWithTheRowsItCoversInOneTransaction) {
   p.ch1.Close();
   p.Run();
   ASSERT_TRUE(p.st0.ok() && p.st1.ok()) << p.st0.message() << p.st1.message();
-  EXPECT_EQ(p.data.log, (std::vector<std::string>{"events:5", "events:3"}));
-  EXPECT_EQ(p.backend.log, (std::vector<std::string>{"events:5 state:1", "events:3 state:1"}));
-  auto all = ReadAll(p.backend, *p.state_table);
-  ASSERT_TRUE(all.ok());
-  EXPECT_EQ(ForSource(*all, "src"), (std::map<std::string, std::string>{{"events", "7"}}));
+  EXPECT_EQ(p.data.calls(), (Calls{"migrate events", "write events:5", "write events:3"}));
+  EXPECT_EQ(p.backend.calls(),
+            (Calls{"migrate state events", "write events:5 state:1", "write events:3 state:1"}));
+  ASSERT_OK_AND_ASSIGN(auto all, ReadAll(p.backend, *p.state_table));
+  EXPECT_EQ(ForSource(all, "src"), (std::map<std::string, std::string>{{"events", "7"}}));
   EXPECT_EQ(p.coord.committed().at("events"), "7");
 }
 
 TEST(CheckpointTest, CursorIsNotSavedWhenAnotherDestinationFailed) {
   Pipeline p;
-  p.data.fail_on = 2;  // the second flush of the data-only destination fails
+  p.data.options.fail_on_write = 2;  // the second flush of the data-only destination fails
   auto t = DataTable();
   p.Send(Rows(t, 0, 5));
   p.Send(message::Checkpoint{"events", "4", 1});
@@ -190,7 +130,7 @@ TEST(CheckpointTest, BackendCommitsRowsWrittenEarlyOnlyWithTheirCursor) {
   // batch_size 2 makes the backend write rows before the checkpoint that covers them: they must
   // land in the same transaction as that cursor, never before it (exactly once after a crash).
   Pipeline p(/*batch_size=*/2);
-  p.backend.transactional = true;
+  p.backend.options.transactions = true;
   auto t = DataTable();
   p.Send(message::MigrateTable{t});
   p.Send(Rows(t, 0, 5));
@@ -202,8 +142,8 @@ TEST(CheckpointTest, BackendCommitsRowsWrittenEarlyOnlyWithTheirCursor) {
   p.ch1.Close();
   p.Run();
   ASSERT_TRUE(p.st0.ok() && p.st1.ok()) << p.st0.message() << p.st1.message();
-  EXPECT_EQ(p.backend.log,
-            (std::vector<std::string>{"events:5 events:2 state:1", "events:3 state:1"}));
+  EXPECT_EQ(p.backend.calls(), (Calls{"migrate state events", "write events:5 events:2 state:1",
+                                      "write events:3 state:1"}));
 }
 
 TEST(CheckpointTest, BackendWithoutTransactionsKeepsRowsUntilTheirCursor) {
@@ -215,7 +155,7 @@ TEST(CheckpointTest, BackendWithoutTransactionsKeepsRowsUntilTheirCursor) {
   p.ch1.Close();
   p.Run();
   ASSERT_TRUE(p.st0.ok() && p.st1.ok()) << p.st0.message() << p.st1.message();
-  EXPECT_EQ(p.backend.log, (std::vector<std::string>{"events:5 state:1"}));
+  EXPECT_EQ(p.backend.calls(), (Calls{"migrate state", "write events:5 state:1"}));
 }
 
 // Tells when the data writer is about to wait before an early write.
@@ -254,7 +194,7 @@ TEST(CheckpointTest, DataDestinationNeverCommitsMoreThanOneIntervalPastTheSavedC
     });
   });
   CheckpointCoordinator* coord = &p.coord;
-  p.data.before_write = [&](const std::vector<plugin::TableWrite>& writes) {
+  p.data.options.before_write = [&](const std::vector<plugin::TableWrite>& writes) {
     const auto committed = coord->committed();
     const int64_t cursor = committed.count("events") ? std::stoll(committed.at("events")) : -1;
     const int64_t max = MaxSeq(writes);
@@ -267,7 +207,7 @@ TEST(CheckpointTest, DataDestinationNeverCommitsMoreThanOneIntervalPastTheSavedC
     data_waiting = false;
     cv.notify_all();
   };
-  p.backend.before_write = [&](const std::vector<plugin::TableWrite>& writes) {
+  p.backend.options.before_write = [&](const std::vector<plugin::TableWrite>& writes) {
     if (writes.back().table->name != "state") return;
     const int64_t covered = MaxSeq(writes);  // the backend's own rows of this checkpoint
     std::unique_lock lock(mu);
@@ -287,18 +227,18 @@ TEST(CheckpointTest, DataDestinationNeverCommitsMoreThanOneIntervalPastTheSavedC
 }
 
 TEST(CheckpointTest, LatestVersionWinsAndEmptyValueDeletes) {
-  MemoryDestination d;
+  FakeDestination d{Readable()};
   auto table = *StateTable("state");
-  d.stored.push_back(*StateBatch(*table, {{"a:t1", "5", 10},
-                                          {"a:t1", "9", 12},
-                                          {"a:t1", "7", 11},
-                                          {"a:t2", "x", 3},
-                                          {"a:t2", "", 4},
-                                          {"b:t1", "1", 1}}));
-  auto all = ReadAll(d, *table);
-  ASSERT_TRUE(all.ok());
-  EXPECT_EQ(ForSource(*all, "a"), (std::map<std::string, std::string>{{"t1", "9"}}));
-  EXPECT_EQ(ForSource(*all, "b"), (std::map<std::string, std::string>{{"t1", "1"}}));
+  ASSERT_OK_AND_ASSIGN(auto rows, StateBatch(*table, {{"a:t1", "5", 10},
+                                                      {"a:t1", "9", 12},
+                                                      {"a:t1", "7", 11},
+                                                      {"a:t2", "x", 3},
+                                                      {"a:t2", "", 4},
+                                                      {"b:t1", "1", 1}}));
+  ASSERT_OK(d.Write(*table, {rows}));
+  ASSERT_OK_AND_ASSIGN(auto all, ReadAll(d, *table));
+  EXPECT_EQ(ForSource(all, "a"), (std::map<std::string, std::string>{{"t1", "9"}}));
+  EXPECT_EQ(ForSource(all, "b"), (std::map<std::string, std::string>{{"t1", "1"}}));
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+
 namespace quarry::writer {
 
 BatchWriter::BatchWriter(plugin::DestinationPlugin& destination, WriterOptions options)
@@ -110,10 +113,11 @@ Status BatchWriter::FlushAll(const std::vector<plugin::TableWrite>& extra) {
   return CommitOpen();
 }
 
-Status BatchWriter::FlushExpired(Clock::time_point now) {
-  const auto timeout = std::chrono::microseconds(options_.batch.batch_timeout_us);
+Status BatchWriter::FlushExpired(int64_t now_us) {
   for (auto& [name, p] : pending_) {
-    if (p.rows > 0 && now - p.first >= timeout) QUARRY_RETURN_NOT_OK(FlushEarly(p));
+    if (p.rows > 0 && now_us - p.first_us >= options_.batch.batch_timeout_us) {
+      QUARRY_RETURN_NOT_OK(FlushEarly(p));
+    }
   }
   return Status::OK();
 }
@@ -127,7 +131,7 @@ Status BatchWriter::Handle(message::Message& msg) {
   if (auto* ins = std::get_if<message::Insert>(&msg)) {
     Pending& p = pending_[ins->table->name];
     if (!p.table) p.table = DestinationTable(ins->table);
-    if (p.rows == 0) p.first = Clock::now();
+    if (p.rows == 0) p.first_us = options_.clock->NowMicros();
     p.rows += ins->batch->num_rows();
     p.bytes += ins->batch->size_bytes();
     p.batches.push_back(std::move(ins->batch));
@@ -157,27 +161,29 @@ Status BatchWriter::Run(Channel<message::Message>& in) {
   Status failed;
   message::Message msg;
   while (true) {
-    // Wake up for the oldest pending table's timeout.
-    Clock::time_point deadline = Clock::time_point::max();
+    // Wake up for the oldest pending table's timeout, even when no message comes.
+    std::optional<int64_t> deadline_us;
     if (failed.ok()) {
       for (const auto& [name, p] : pending_) {
         if (p.rows > 0) {
-          deadline = std::min(deadline,
-                              p.first + std::chrono::microseconds(options_.batch.batch_timeout_us));
+          const int64_t due = p.first_us + options_.batch.batch_timeout_us;
+          deadline_us = deadline_us ? std::min(*deadline_us, due) : due;
         }
       }
     }
     PopResult r;
-    if (deadline == Clock::time_point::max()) {
+    if (!deadline_us) {
       auto item = in.Pop();
       r = item ? PopResult::kItem : PopResult::kClosed;
       if (item) msg = std::move(*item);
     } else {
-      r = in.PopUntil(deadline, &msg);
+      r = in.PopUntil(*options_.clock, *deadline_us, &msg);
     }
     if (r == PopResult::kClosed) break;
     if (!failed.ok()) continue;  // drain
-    Status st = r == PopResult::kTimeout ? FlushExpired(Clock::now()) : Handle(msg);
+    Status st = r == PopResult::kItem ? Handle(msg) : Status::OK();
+    // A batch ages whether or not messages (of other tables) keep coming.
+    if (st.ok() && deadline_us) st = FlushExpired(options_.clock->NowMicros());
     if (!st.ok()) {
       failed = st;
       RollbackOpen();  // rows written early were not covered by a saved cursor yet

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "quarry/base/channel.h"
+#include "quarry/base/clock.h"
 #include "quarry/message/message.h"
 #include "quarry/plugin/destination.h"
 
@@ -64,6 +64,8 @@ struct WriterOptions {
   // Tables whose rows checkpoints cover (incremental tables and their descendants): the policy
   // decides when their rows may be written between checkpoints.
   std::set<std::string> checkpointed_tables;
+  // Times the age of pending rows (batch_timeout). Must outlive the writer.
+  const Clock* clock = &RealClock();
 };
 
 class BatchWriter {
@@ -86,13 +88,12 @@ class BatchWriter {
   const std::map<std::string, TableWriteStats>& stats() const { return stats_; }
 
  private:
-  using Clock = std::chrono::steady_clock;
   struct Pending {
     schema::TablePtr table;  // as the destination sees it
     std::vector<types::RecordBatchPtr> batches;
     int64_t rows = 0;
     int64_t bytes = 0;
-    Clock::time_point first;
+    int64_t first_us = 0;  // when its oldest row arrived, on options_.clock
   };
 
   Status Handle(message::Message& msg);
@@ -105,7 +106,7 @@ class BatchWriter {
   void RollbackOpen();
   void Count(const std::string& table, int64_t rows);
   Status FlushAll(const std::vector<plugin::TableWrite>& extra = {});
-  Status FlushExpired(Clock::time_point now);
+  Status FlushExpired(int64_t now_us);
   schema::TablePtr DestinationTable(const schema::TablePtr& table);
 
   plugin::DestinationPlugin& dest_;

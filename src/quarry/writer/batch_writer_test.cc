@@ -3,51 +3,19 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <condition_variable>
 #include <thread>
 
+#include "quarry/testing/fake_clock.h"
+#include "quarry/testing/fake_destination.h"
+#include "quarry/testing/status.h"
 #include "quarry/types/json.h"
 
 namespace quarry::writer {
 namespace {
 
-// A destination that records what it is asked to do, and can fail on the Nth write.
-class RecordingDestination : public plugin::DestinationPlugin {
- public:
-  Status Configure(const nlohmann::json&) override { return Status::OK(); }
-  Status Init(const plugin::PluginContext&, const plugin::DestinationOptions&) override {
-    return Status::OK();
-  }
-  Status Migrate(const std::vector<schema::TablePtr>& tables) override {
-    std::lock_guard lock(mu);
-    std::string s = "migrate";
-    for (auto& t : tables) s += " " + t->name + "(pk:" + t->PrimaryKeys()[0] + ")";
-    log.push_back(s);
-    return Status::OK();
-  }
-  Status Write(const schema::Table& table,
-               const std::vector<types::RecordBatchPtr>& batches) override {
-    std::lock_guard lock(mu);
-    ++writes;
-    if (writes == fail_on_write) return Status::IOError("disk full");
-    int64_t rows = 0;
-    for (auto& b : batches) rows += b->num_rows();
-    log.push_back(fmt::format("write {} {}", table.name, rows));
-    cv.notify_all();
-    return Status::OK();
-  }
-  Result<int64_t> DeleteStale(const schema::Table& table, std::string_view source,
-                              int64_t) override {
-    std::lock_guard lock(mu);
-    log.push_back(fmt::format("delete {} {}", table.name, source));
-    return int64_t{3};
-  }
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::string> log;
-  int writes = 0;
-  int fail_on_write = -1;
-};
+using testing::FakeClock;
+using testing::FakeDestination;
+using Calls = std::vector<std::string>;
 
 schema::TablePtr Table(const std::string& name) {
   schema::Table t{name, "", "", {{"id", types::int64(), "", true}}};
@@ -73,50 +41,109 @@ WriterOptions Options(int64_t rows, int64_t bytes = 1 << 30, int64_t timeout_us 
 }
 
 TEST(BatchWriterTest, FlushesWhenRowLimitReached) {
-  RecordingDestination dest;
+  FakeDestination dest;
   BatchWriter w(dest, Options(10));
   Channel<message::Message> ch(100);
   auto t = Table("t");
   ch.Push(message::MigrateTable{t});
   for (int i = 0; i < 5; ++i) ch.Push(Rows(t, 4));
   ch.Close();
-  ASSERT_TRUE(w.Run(ch).ok());
-  EXPECT_EQ(dest.log, (std::vector<std::string>{"migrate t(pk:id)", "write t 12", "write t 8"}));
+  ASSERT_OK(w.Run(ch));
+  EXPECT_EQ(dest.calls(), (Calls{"migrate t", "write t:12", "write t:8"}));
+  EXPECT_EQ(dest.migrated("t")->PrimaryKeys(), std::vector<std::string>{"id"});
   EXPECT_EQ(w.stats().at("t").rows, 20);
   EXPECT_EQ(w.rows_written(), 20);
 }
 
 TEST(BatchWriterTest, FlushesWhenByteLimitReached) {
-  RecordingDestination dest;
+  FakeDestination dest;
   const int64_t one_record = Rows(Table("t"), 4).batch->size_bytes();
   BatchWriter w(dest, Options(1'000'000, one_record * 2));
   Channel<message::Message> ch(100);
   auto t = Table("t");
   for (int i = 0; i < 3; ++i) ch.Push(Rows(t, 4));
   ch.Close();
-  ASSERT_TRUE(w.Run(ch).ok());
-  EXPECT_EQ(dest.log, (std::vector<std::string>{"write t 8", "write t 4"}));
+  ASSERT_OK(w.Run(ch));
+  EXPECT_EQ(dest.calls(), (Calls{"write t:8", "write t:4"}));
 }
 
-TEST(BatchWriterTest, FlushesWhenBatchTimeoutExpiresWhileTheStreamIsOpen) {
-  RecordingDestination dest;
-  BatchWriter w(dest, Options(1'000'000, 1 << 30, /*timeout_us=*/1000));
+TEST(BatchWriterTest, FlushesAnAgedBatchAtItsTimeoutWithoutAnotherMessage) {
+  FakeDestination dest;
+  FakeClock clock;
+  WriterOptions o = Options(1'000'000, 1 << 30, /*timeout_us=*/1000);
+  o.clock = &clock;
+  BatchWriter w(dest, o);
   Channel<message::Message> ch(100);
   auto t = Table("t");
-  std::jthread run([&] { EXPECT_TRUE(w.Run(ch).ok()); });
+  std::jthread run([&] { EXPECT_OK(w.Run(ch)); });
+  clock.Advance(500);
   ch.Push(Rows(t, 3));
-  {
-    // The write must come from the timeout: the stream is still open.
-    std::unique_lock lock(dest.mu);
-    ASSERT_TRUE(dest.cv.wait_for(lock, std::chrono::seconds(30), [&] { return dest.writes == 1; }));
-  }
+  // The batch's age counts from its first row: the writer waits until 500 + 1000.
+  EXPECT_EQ(clock.AwaitWaiter(), 1500);
+  clock.Advance(999);
+  EXPECT_EQ(clock.AwaitWaiter(), 1500);  // one microsecond short: still waiting, nothing written
+  EXPECT_EQ(dest.calls(), Calls{});
+  clock.Advance(1);
+  // The write comes from the timeout: the stream is still open and nothing else arrived.
+  ASSERT_TRUE(dest.WaitForCalls(1));
+  EXPECT_EQ(dest.calls(), Calls{"write t:3"});
   ch.Close();
   run.join();
-  EXPECT_EQ(dest.log, (std::vector<std::string>{"write t 3"}));
+  EXPECT_EQ(dest.calls(), Calls{"write t:3"});
+  EXPECT_EQ(w.rows_written(), 3);
+}
+
+TEST(BatchWriterTest, EachTableAgesFromItsOwnFirstRow) {
+  FakeDestination dest;
+  FakeClock clock;
+  WriterOptions o = Options(/*rows=*/5, 1 << 30, /*timeout_us=*/1000);
+  o.clock = &clock;
+  dest.options.before_write = [&](const std::vector<plugin::TableWrite>& writes) {
+    if (writes[0].table->name == "v") clock.Advance(600);  // v's write takes 600us
+  };
+  BatchWriter w(dest, o);
+  Channel<message::Message> ch(100);
+  auto t = Table("t"), u = Table("u"), v = Table("v");
+  ch.Push(Rows(t, 3));  // at 0
+  ch.Push(Rows(v, 5));  // full: written; the clock moves to 600
+  ch.Push(Rows(u, 2));  // at 600
+  ch.Push(Rows(t, 1));  // joins t's batch, which stays as old as its first row
+  std::jthread run([&] { EXPECT_OK(w.Run(ch)); });
+  EXPECT_EQ(clock.AwaitWaiter(), 1000);
+  clock.Advance(400);
+  ASSERT_TRUE(dest.WaitForCalls(2));
+  EXPECT_EQ(clock.AwaitWaiter(), 1600);  // u's batch: 600 + 1000
+  EXPECT_EQ(dest.calls(), (Calls{"write v:5", "write t:4"}));
+  clock.Advance(600);
+  ASSERT_TRUE(dest.WaitForCalls(3));
+  EXPECT_EQ(dest.calls(), (Calls{"write v:5", "write t:4", "write u:2"}));
+  ch.Close();
+}
+
+TEST(BatchWriterTest, AgedBatchIsFlushedWhileOtherTablesKeepSending) {
+  // Messages of u keep coming, so the writer never waits long enough to time out: t's batch must
+  // still go out once it is old, not only at the end of the stream.
+  FakeDestination dest;
+  FakeClock clock;
+  WriterOptions o = Options(/*rows=*/4, 1 << 30, /*timeout_us=*/1000);
+  o.clock = &clock;
+  dest.options.before_write = [&](const std::vector<plugin::TableWrite>& writes) {
+    if (writes[0].table->name == "u") clock.Advance(1000);  // u's write takes a while
+  };
+  BatchWriter w(dest, o);
+  Channel<message::Message> ch(100);
+  auto t = Table("t"), u = Table("u");
+  ch.Push(Rows(t, 1));
+  ch.Push(Rows(u, 4));  // full: written, and the clock moves past t's timeout
+  ch.Push(Rows(u, 1));
+  ch.Close();
+  ASSERT_OK(w.Run(ch));
+  EXPECT_EQ(dest.calls(), (Calls{"write u:4", "write t:1", "write u:1"}));
 }
 
 TEST(BatchWriterTest, DeleteStaleComesAfterPendingRows) {
-  RecordingDestination dest;
+  FakeDestination dest;
+  dest.options.stale_rows = 3;
   BatchWriter w(dest, Options(100));
   Channel<message::Message> ch(100);
   auto t = Table("t"), u = Table("u");
@@ -126,27 +153,29 @@ TEST(BatchWriterTest, DeleteStaleComesAfterPendingRows) {
   ch.Push(Rows(u, 1));
   ch.Push(message::DeleteStale{t, "src", 5});
   ch.Close();
-  ASSERT_TRUE(w.Run(ch).ok());
-  EXPECT_EQ(dest.log, (std::vector<std::string>{"migrate t(pk:id) u(pk:id)", "write t 2",
-                                                "write u 1", "delete t src"}));
+  ASSERT_OK(w.Run(ch));
+  // Both tables' pending rows in one transaction, then the deletion.
+  EXPECT_EQ(dest.calls(), (Calls{"migrate t u", "write t:2 u:1", "delete_stale t src"}));
   EXPECT_EQ(w.stats().at("t").deleted, 3);
 }
 
 TEST(BatchWriterTest, CqIdOnlyMakesCqIdTheKey) {
-  RecordingDestination dest;
+  FakeDestination dest;
   WriterOptions o = Options(100);
   o.pk_mode = plugin::PkMode::kCqIdOnly;
   BatchWriter w(dest, o);
   Channel<message::Message> ch(10);
   ch.Push(message::MigrateTable{Table("t")});
   ch.Close();
-  ASSERT_TRUE(w.Run(ch).ok());
-  EXPECT_EQ(dest.log, (std::vector<std::string>{"migrate t(pk:_cq_id)"}));
+  ASSERT_OK(w.Run(ch));
+  EXPECT_EQ(dest.calls(), Calls{"migrate t"});
+  EXPECT_EQ(dest.migrated("t")->PrimaryKeys(), std::vector<std::string>{"_cq_id"});
 }
 
 TEST(BatchWriterTest, DestinationErrorStopsWritingButKeepsDraining) {
-  RecordingDestination dest;
-  dest.fail_on_write = 2;
+  FakeDestination dest;
+  dest.options.fail_on_write = 2;
+  dest.options.write_error = Status::IOError("disk full");
   BatchWriter w(dest, Options(4));
   Channel<message::Message> ch(2);  // small: the producer would block if nobody drained
   auto t = Table("t");
@@ -157,7 +186,7 @@ TEST(BatchWriterTest, DestinationErrorStopsWritingButKeepsDraining) {
   Status st = w.Run(ch);
   producer.join();
   EXPECT_EQ(st.message(), "disk full");
-  EXPECT_EQ(dest.writes, 2);
+  EXPECT_EQ(dest.writes(), 2);
   EXPECT_EQ(w.rows_written(), 4);
 }
 
