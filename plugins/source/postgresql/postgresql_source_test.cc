@@ -15,6 +15,7 @@
 #include "plugins/common/pg_test_proxy.h"
 #include "plugins/destination/postgresql/pg_test_server.h"
 #include "quarry/testing/source_sync.h"
+#include "quarry/testing/status.h"
 
 namespace quarry::plugins {
 namespace {
@@ -89,9 +90,9 @@ TEST(PostgresqlSourceTest, DiscoversTablesViewsTypesAndKeys) {
   )",
       dsn);
   auto src = NewPostgresqlSource();
-  ASSERT_TRUE(src->Configure({{"connection_string", dsn}}).ok());
+  ASSERT_OK(src->Configure({{"connection_string", dsn}}));
   auto tables = src->Tables();
-  ASSERT_TRUE(tables.ok()) << tables.status().message();
+  ASSERT_OK(tables);
   std::map<std::string, schema::TablePtr> by_name;
   std::vector<std::string> names;
   for (const auto& t : *tables) {
@@ -142,9 +143,9 @@ TEST(PostgresqlSourceTest, DiscoversTablesViewsTypesAndKeys) {
 
   // `schemas` narrows discovery.
   auto only = NewPostgresqlSource();
-  ASSERT_TRUE(only->Configure({{"connection_string", dsn}, {"schemas", {"sales"}}}).ok());
+  ASSERT_OK(only->Configure({{"connection_string", dsn}, {"schemas", {"sales"}}}));
   auto sales = only->Tables();
-  ASSERT_TRUE(sales.ok()) << sales.status().message();
+  ASSERT_OK(sales);
   ASSERT_EQ(sales->size(), 2u);
   EXPECT_EQ((*sales)[0]->name, "sales_orders");
 }
@@ -154,11 +155,10 @@ TEST(PostgresqlSourceTest, IncrementalTableAndCursorColumnAreMarked) {
   Sql("CREATE TABLE pgsrc_mark.a (id int PRIMARY KEY, updated_at timestamptz);"
       "CREATE TABLE pgsrc_mark.b (id int PRIMARY KEY)");
   auto src = NewPostgresqlSource();
-  ASSERT_TRUE(src->Configure(Spec({{"schemas", {"pgsrc_mark"}},
-                                   {"incremental", {{"pgsrc_mark.a", "updated_at"}}}}))
-                  .ok());
+  ASSERT_OK(src->Configure(
+      Spec({{"schemas", {"pgsrc_mark"}}, {"incremental", {{"pgsrc_mark.a", "updated_at"}}}})));
   auto tables = src->Tables();
-  ASSERT_TRUE(tables.ok()) << tables.status().message();
+  ASSERT_OK(tables);
   ASSERT_EQ(tables->size(), 2u);
   EXPECT_TRUE((*tables)[0]->is_incremental);
   EXPECT_EQ(Describe(*(*tables)[0]), (std::vector<std::string>{
@@ -168,12 +168,10 @@ TEST(PostgresqlSourceTest, IncrementalTableAndCursorColumnAreMarked) {
   EXPECT_FALSE((*tables)[1]->is_incremental);
   // The Quarry name works as a key too.
   auto by_quarry_name = NewPostgresqlSource();
-  ASSERT_TRUE(by_quarry_name
-                  ->Configure(Spec(
-                      {{"schemas", {"pgsrc_mark"}}, {"incremental", {{"pgsrc_mark_b", "id"}}}}))
-                  .ok());
+  ASSERT_OK(by_quarry_name->Configure(
+      Spec({{"schemas", {"pgsrc_mark"}}, {"incremental", {{"pgsrc_mark_b", "id"}}}})));
   auto again = by_quarry_name->Tables();
-  ASSERT_TRUE(again.ok()) << again.status().message();
+  ASSERT_OK(again);
   EXPECT_TRUE((*again)[1]->is_incremental);
 }
 
@@ -198,7 +196,7 @@ TEST(PostgresqlSourceTest, FullSyncReadsEveryTypeOfValue) {
   )");
   CollectingSink sink;
   Status st = SyncAll(Spec({{"schemas", {"pgsrc_full"}}, {"concurrency", 2}}), sink);
-  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_OK(st);
   EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
   auto rows = sink.Rows("pgsrc_full_every");
   std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) {
@@ -238,7 +236,7 @@ TEST(PostgresqlSourceTest, MultiDimensionalArraysAreFlattened) {
   Sql("CREATE TABLE pgsrc_arr.a (id int, m int[]);"
       "INSERT INTO pgsrc_arr.a VALUES (1, '{{1,2},{3,NULL}}')");
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll(Spec({{"schemas", {"pgsrc_arr"}}}), sink).ok());
+  ASSERT_OK(SyncAll(Spec({{"schemas", {"pgsrc_arr"}}}), sink));
   EXPECT_EQ(sink.Rows("pgsrc_arr_a"),
             std::vector<std::string>{Json(R"({"id":1,"m":[1,2,3,null]})")});
 }
@@ -252,7 +250,7 @@ TEST(PostgresqlSourceTest, IncrementalFirstRunCheckpointsAfterEachChunk) {
                             {"chunk_size", 3},
                             {"incremental", {{"pgsrc_inc1.events", "id"}}}}),
                       sink);
-  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_OK(st);
   EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
   EXPECT_EQ(sink.Brief("pgsrc_inc1_events", "id"),
             (std::vector<std::string>{"1", "2", "3", "checkpoint 3", "4", "5", "6", "checkpoint 6",
@@ -267,19 +265,19 @@ TEST(PostgresqlSourceTest, IncrementalNextRunReadsOnlyRowsAfterTheSavedCursor) {
                           {"chunk_size", 3},
                           {"incremental", {{"pgsrc_inc2.events", "id"}}}});
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll(spec, sink, {{"pgsrc_inc2_events", "10"}}).ok());
+  ASSERT_OK(SyncAll(spec, sink, {{"pgsrc_inc2_events", "10"}}));
   EXPECT_EQ(sink.Brief("pgsrc_inc2_events", "id"),
             (std::vector<std::string>{"11", "12", "checkpoint 12"}));
   EXPECT_EQ(sink.Rows("pgsrc_inc2_events")[0], Json(R"({"id":11,"payload":"e11"})"));
 
   CollectingSink again;
-  ASSERT_TRUE(SyncAll(spec, again, {{"pgsrc_inc2_events", "12"}}).ok());
+  ASSERT_OK(SyncAll(spec, again, {{"pgsrc_inc2_events", "12"}}));
   EXPECT_TRUE(again.Events("pgsrc_inc2_events").empty());
   EXPECT_TRUE(again.Errors().empty());
 
   Sql("INSERT INTO pgsrc_inc2.events VALUES (13, 'e13'), (14, 'e14')");
   CollectingSink third;
-  ASSERT_TRUE(SyncAll(spec, third, {{"pgsrc_inc2_events", "12"}}).ok());
+  ASSERT_OK(SyncAll(spec, third, {{"pgsrc_inc2_events", "12"}}));
   EXPECT_EQ(third.Brief("pgsrc_inc2_events", "id"),
             (std::vector<std::string>{"13", "14", "checkpoint 14"}));
 }
@@ -291,12 +289,12 @@ TEST(PostgresqlSourceTest, TiesAcrossAChunkBoundaryAreNotSplit) {
   const auto spec = Spec(
       {{"schemas", {"pgsrc_ties"}}, {"chunk_size", 2}, {"incremental", {{"pgsrc_ties.log", "v"}}}});
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll(spec, sink).ok());
+  ASSERT_OK(SyncAll(spec, sink));
   // Rows sharing a cursor value come in primary key order; rows without a cursor never come.
   EXPECT_EQ(sink.Brief("pgsrc_ties_log", "seq"),
             (std::vector<std::string>{"1", "2", "3", "checkpoint 1", "4", "5", "checkpoint 2"}));
   CollectingSink next;
-  ASSERT_TRUE(SyncAll(spec, next, {{"pgsrc_ties_log", "1"}}).ok());
+  ASSERT_OK(SyncAll(spec, next, {{"pgsrc_ties_log", "1"}}));
   EXPECT_EQ(next.Brief("pgsrc_ties_log", "seq"),
             (std::vector<std::string>{"4", "5", "checkpoint 2"}));
 }
@@ -312,13 +310,13 @@ TEST(PostgresqlSourceTest, TimestampCursorResumesAfterTheSavedValue) {
                           {"chunk_size", 3},
                           {"incremental", {{"pgsrc_ts.orders", "updated_at"}}}});
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll(spec, sink).ok());
+  ASSERT_OK(SyncAll(spec, sink));
   EXPECT_EQ(sink.Brief("pgsrc_ts_orders", "id"),
             (std::vector<std::string>{"2", "3", "4", "checkpoint 2024-01-02 00:00:00+00", "1",
                                       "checkpoint 2024-01-03 00:00:00+00"}));
   Sql("UPDATE pgsrc_ts.orders SET updated_at = '2024-01-04 00:00:00.25+00' WHERE id = 2");
   CollectingSink next;
-  ASSERT_TRUE(SyncAll(spec, next, {{"pgsrc_ts_orders", "2024-01-03 00:00:00+00"}}).ok());
+  ASSERT_OK(SyncAll(spec, next, {{"pgsrc_ts_orders", "2024-01-03 00:00:00+00"}}));
   EXPECT_EQ(next.Brief("pgsrc_ts_orders", "id"),
             (std::vector<std::string>{"2", "checkpoint 2024-01-04 00:00:00.25+00"}));
 }
@@ -329,14 +327,14 @@ TEST(PostgresqlSourceTest, DoubleCursorIsSavedExactly) {
       "INSERT INTO pgsrc_real.m VALUES (1, 0.1), (2, 0.1::float8 + 0.2::float8), (3, 0.2)");
   const auto spec = Spec({{"schemas", {"pgsrc_real"}}, {"incremental", {{"pgsrc_real.m", "x"}}}});
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll(spec, sink).ok());
+  ASSERT_OK(SyncAll(spec, sink));
   EXPECT_EQ(sink.Brief("pgsrc_real_m", "id"),
             (std::vector<std::string>{"1", "3", "2", "checkpoint 0.30000000000000004"}));
   CollectingSink same;
-  ASSERT_TRUE(SyncAll(spec, same, {{"pgsrc_real_m", "0.30000000000000004"}}).ok());
+  ASSERT_OK(SyncAll(spec, same, {{"pgsrc_real_m", "0.30000000000000004"}}));
   EXPECT_TRUE(same.Events("pgsrc_real_m").empty());
   CollectingSink rounded;
-  ASSERT_TRUE(SyncAll(spec, rounded, {{"pgsrc_real_m", "0.3"}}).ok());
+  ASSERT_OK(SyncAll(spec, rounded, {{"pgsrc_real_m", "0.3"}}));
   EXPECT_EQ(rounded.Brief("pgsrc_real_m", "id"),
             (std::vector<std::string>{"2", "checkpoint 0.30000000000000004"}));
 }
@@ -349,13 +347,13 @@ TEST(PostgresqlSourceTest, NumericCursorOrdersAsANumber) {
   const auto spec = Spec(
       {{"schemas", {"pgsrc_num"}}, {"chunk_size", 1}, {"incremental", {{"pgsrc_num.p", "price"}}}});
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll(spec, sink).ok());
+  ASSERT_OK(SyncAll(spec, sink));
   EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
   EXPECT_EQ(sink.Brief("pgsrc_num_p", "id"),
             (std::vector<std::string>{"2", "checkpoint 9.5", "3", "4", "checkpoint 10.00", "1",
                                       "checkpoint 100", "5", "checkpoint 1000"}));
   CollectingSink next;
-  ASSERT_TRUE(SyncAll(spec, next, {{"pgsrc_num_p", "10"}}).ok());
+  ASSERT_OK(SyncAll(spec, next, {{"pgsrc_num_p", "10"}}));
   EXPECT_EQ(next.Brief("pgsrc_num_p", "id"),
             (std::vector<std::string>{"1", "checkpoint 100", "5", "checkpoint 1000"}));
 }
@@ -372,9 +370,8 @@ TEST(PostgresqlSourceTest, PartitionedTablesAndMaterializedViewsAreRead) {
     CREATE MATERIALIZED VIEW pgsrc_part.mv AS SELECT count(*) AS n FROM pgsrc_part.m;
   )");
   CollectingSink sink;
-  ASSERT_TRUE(
-      SyncAll(Spec({{"schemas", {"pgsrc_part"}}, {"incremental", {{"pgsrc_part.m", "at"}}}}), sink)
-          .ok());
+  ASSERT_OK(SyncAll(Spec({{"schemas", {"pgsrc_part"}}, {"incremental", {{"pgsrc_part.m", "at"}}}}),
+                    sink));
   EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
   EXPECT_EQ(sink.Brief("pgsrc_part_m", "id"),
             (std::vector<std::string>{"1", "2", "3", "checkpoint 2024-06-01"}));
@@ -403,13 +400,13 @@ TEST(PostgresqlSourceTest, SyncReadsOneSnapshotWhileTheDatabaseChanges) {
                           {"chunk_size", 2},
                           {"concurrency", 1},
                           {"incremental", {{"pgsrc_snap.a_inc", "c"}}}});
-  ASSERT_TRUE(SyncAll(spec, sink).ok());
+  ASSERT_OK(SyncAll(spec, sink));
   EXPECT_EQ(sink.Brief("pgsrc_snap_a_inc", "id"),
             (std::vector<std::string>{"1", "2", "checkpoint 2", "3", "4", "checkpoint 4", "5",
                                       "checkpoint 5"}));
   EXPECT_EQ(sink.Rows("pgsrc_snap_z_full").size(), 2u);
   CollectingSink next;
-  ASSERT_TRUE(SyncAll(spec, next, {{"pgsrc_snap_a_inc", "5"}}).ok());
+  ASSERT_OK(SyncAll(spec, next, {{"pgsrc_snap_a_inc", "5"}}));
   EXPECT_EQ(next.Brief("pgsrc_snap_a_inc", "id"),
             (std::vector<std::string>{"6", "3", "checkpoint 10"}));
   EXPECT_EQ(next.Rows("pgsrc_snap_z_full").size(), 3u);
@@ -446,9 +443,8 @@ TEST(PostgresqlSourceTest, ManyRowsComeInChunksOfTheDefaultSize) {
   Sql("CREATE TABLE pgsrc_big.big (id int PRIMARY KEY, v text);"
       "INSERT INTO pgsrc_big.big SELECT i, 'v' || i FROM generate_series(1, 25000) i");
   CollectingSink sink;
-  ASSERT_TRUE(
-      SyncAll(Spec({{"schemas", {"pgsrc_big"}}, {"incremental", {{"pgsrc_big.big", "id"}}}}), sink)
-          .ok());
+  ASSERT_OK(SyncAll(Spec({{"schemas", {"pgsrc_big"}}, {"incremental", {{"pgsrc_big.big", "id"}}}}),
+                    sink));
   std::vector<std::string> checkpoints;
   int64_t rows = 0, last = 0;
   bool ordered = true;
@@ -485,11 +481,10 @@ TEST(PostgresqlSourceTest, CheckpointsNeverSplitTiesWhateverTheChunkSize) {
   for (int chunk : {1, 2, 3, 5, 7, 16, 299, 300, 301}) {
     SCOPED_TRACE(fmt::format("chunk_size {}", chunk));
     CollectingSink sink;
-    ASSERT_TRUE(SyncAll(Spec({{"schemas", {"pgsrc_rand"}},
-                              {"chunk_size", chunk},
-                              {"incremental", {{"pgsrc_rand.t", "c"}}}}),
-                        sink)
-                    .ok());
+    ASSERT_OK(SyncAll(Spec({{"schemas", {"pgsrc_rand"}},
+                            {"chunk_size", chunk},
+                            {"incremental", {{"pgsrc_rand.t", "c"}}}}),
+                      sink));
     ASSERT_TRUE(sink.Errors().empty());
     std::map<int64_t, int> seen;
     int64_t last_checkpoint = -1;
@@ -516,7 +511,7 @@ TEST(PostgresqlSourceTest, ValueThatDoesNotFitNamesTableColumnAndRow) {
   Sql("CREATE TABLE pgsrc_bad.times (id int PRIMARY KEY, at timestamp);"
       "INSERT INTO pgsrc_bad.times VALUES (1, '2024-01-01'), (2, 'infinity')");
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll(Spec({{"schemas", {"pgsrc_bad"}}}), sink).ok());
+  ASSERT_OK(SyncAll(Spec({{"schemas", {"pgsrc_bad"}}}), sink));
   EXPECT_EQ(sink.Errors(), std::vector<std::string>{
                                "pgsrc_bad_times: table pgsrc_bad_times: column at, row 2: infinity "
                                "is not a valid timestamp"});
@@ -529,7 +524,7 @@ TEST(PostgresqlSourceTest, TimestampPastWhatMicrosecondsSince1970CanHoldIsRefuse
       "INSERT INTO pgsrc_late.times VALUES (1, '294247-01-10 04:00:54.775807'),"
       " (2, '294276-12-31 23:59:59.999999')");
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll(Spec({{"schemas", {"pgsrc_late"}}}), sink).ok());
+  ASSERT_OK(SyncAll(Spec({{"schemas", {"pgsrc_late"}}}), sink));
   EXPECT_EQ(sink.Errors(),
             std::vector<std::string>{
                 "pgsrc_late_times: table pgsrc_late_times: column at, row 2: timestamp after "
@@ -541,10 +536,9 @@ TEST(PostgresqlSourceTest, SavedCursorOfTheWrongTypeIsATableError) {
   FreshSchema("pgsrc_wrong");
   Sql("CREATE TABLE pgsrc_wrong.t (id int PRIMARY KEY); INSERT INTO pgsrc_wrong.t VALUES (1)");
   CollectingSink sink;
-  ASSERT_TRUE(
+  ASSERT_OK(
       SyncAll(Spec({{"schemas", {"pgsrc_wrong"}}, {"incremental", {{"pgsrc_wrong.t", "id"}}}}),
-              sink, {{"pgsrc_wrong_t", "2024-01-01"}})
-          .ok());
+              sink, {{"pgsrc_wrong_t", "2024-01-01"}}));
   EXPECT_EQ(sink.Errors(),
             std::vector<std::string>{
                 "pgsrc_wrong_t: table pgsrc_wrong_t: saved cursor \"2024-01-01\" is not a valid "
@@ -612,7 +606,7 @@ TEST(PostgresqlSourceTest, ConnectionErrorsSayWhat) {
                       "port 1 failed"))
       << err;
   auto src = NewPostgresqlSource();
-  ASSERT_TRUE(src->Configure({{"connection_string", bad}}).ok());
+  ASSERT_OK(src->Configure({{"connection_string", bad}}));
   Logger logger;
   EXPECT_TRUE(src->Init({&logger}).message().starts_with("postgresql source: connect: "));
   EXPECT_TRUE(TablesError({{"connection_string", "not a dsn"}})
@@ -654,7 +648,7 @@ TEST(PostgresqlSourceTest, StalledServerFailsTheTableAfterTheStallTimeout) {
   EXPECT_LT(took, 8);
 
   auto src = NewPostgresqlSource();
-  ASSERT_TRUE(src->Configure({{"connection_string", proxy.Dsn()}, {"connect_timeout", "2s"}}).ok());
+  ASSERT_OK(src->Configure({{"connection_string", proxy.Dsn()}, {"connect_timeout", "2s"}}));
   const std::string err = src->Tables().status().message();
   EXPECT_TRUE(err.starts_with("postgresql source: connect: connection to server at \"127.0.0.1\""))
       << err;
@@ -692,9 +686,9 @@ TEST(PostgresqlSourceTest, AnyNamePostgresqlAllowsSyncsInFullAndIncrementally) {
                                {"chunk_size", 1},
                                {"incremental", {{"Order Items", "up dated"}, {"a.b", "x y"}}}};
   auto src = NewPostgresqlSource();
-  ASSERT_TRUE(src->Configure(spec).ok());
+  ASSERT_OK(src->Configure(spec));
   auto tables = src->Tables();
-  ASSERT_TRUE(tables.ok()) << tables.status().message();
+  ASSERT_OK(tables);
   std::vector<std::string> names;
   for (const auto& t : *tables) names.push_back(t->name);
   // Sorted by schema, then name.
@@ -706,14 +700,14 @@ TEST(PostgresqlSourceTest, AnyNamePostgresqlAllowsSyncsInFullAndIncrementally) {
             (std::vector<std::string>{"id int32 pk not null", "x y int32 cursor"}));
   // Patterns match the Quarry name or schema.table, as they are.
   auto picked = schema::SelectTables(*tables, {{"Sales Dept.*", "public.My View"}, {}, true});
-  ASSERT_TRUE(picked.ok()) << picked.status().message();
+  ASSERT_OK(picked);
   ASSERT_EQ(picked->size(), 2u);
   EXPECT_EQ((*picked)[0]->name, "Sales Dept_tébl");
   EXPECT_EQ((*picked)[1]->name, "My View");
 
   CollectingSink sink;
   Status st = SyncAll(spec, sink);
-  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_OK(st);
   EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
   EXPECT_EQ(sink.Rows("My View"), std::vector<std::string>{Json(R"({"Who?":"Ann"})")});
   EXPECT_EQ(sink.Rows("Sales Dept_tébl"), std::vector<std::string>{Json(R"({"select":"from"})")});
@@ -727,7 +721,7 @@ TEST(PostgresqlSourceTest, AnyNamePostgresqlAllowsSyncsInFullAndIncrementally) {
 
   Sql(R"(INSERT INTO "Order Items" VALUES ('Di', 4, 0, '2024-01-03Z'))", dsn);
   CollectingSink next;
-  ASSERT_TRUE(SyncAll(spec, next, {{"Order Items", "2024-01-02 00:00:00+00"}, {"a.b", "6"}}).ok());
+  ASSERT_OK(SyncAll(spec, next, {{"Order Items", "2024-01-02 00:00:00+00"}, {"a.b", "6"}}));
   EXPECT_EQ(next.Brief("Order Items", "a\"b"),
             (std::vector<std::string>{"4", "checkpoint 2024-01-03 00:00:00+00"}));
   EXPECT_TRUE(next.Events("a.b").empty());
@@ -739,7 +733,7 @@ TEST(PostgresqlSourceTest, ColumnNamedLikeACqColumnIsReserved) {
       "CREATE TABLE pgsrc_cq.good (id int); INSERT INTO pgsrc_cq.good VALUES (1);");
   CollectingSink sink;
   Status st = SyncAll(Spec({{"schemas", {"pgsrc_cq"}}}), sink);
-  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_OK(st);
   EXPECT_EQ(sink.Errors(),
             std::vector<std::string>{
                 "pgsrc_cq_x: column _cq_id: the name _cq_id is reserved for the "

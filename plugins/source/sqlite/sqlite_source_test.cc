@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "quarry/testing/source_sync.h"
+#include "quarry/testing/status.h"
 
 namespace quarry::plugins {
 namespace {
@@ -77,9 +78,9 @@ TEST(SqliteSourceTest, DiscoversTablesColumnsTypesAndKeys) {
     CREATE VIEW thing_names AS SELECT name FROM things;
   )");
   auto src = NewSqliteSource();
-  ASSERT_TRUE(src->Configure({{"connection_string", db.path()}}).ok());
+  ASSERT_OK(src->Configure({{"connection_string", db.path()}}));
   auto tables = src->Tables();
-  ASSERT_TRUE(tables.ok()) << tables.status().message();
+  ASSERT_OK(tables);
 
   std::vector<std::string> names;
   for (const auto& t : *tables) names.push_back(t->name);
@@ -119,9 +120,8 @@ TEST(SqliteSourceTest, IncrementalTableAndCursorColumnAreMarked) {
       "CREATE TABLE a (id INTEGER PRIMARY KEY, updated_at TIMESTAMP);"
       "CREATE TABLE b (id INTEGER PRIMARY KEY)");
   auto src = NewSqliteSource();
-  ASSERT_TRUE(
-      src->Configure({{"connection_string", db.path()}, {"incremental", {{"a", "updated_at"}}}})
-          .ok());
+  ASSERT_OK(
+      src->Configure({{"connection_string", db.path()}, {"incremental", {{"a", "updated_at"}}}}));
   auto tables = *src->Tables();
   EXPECT_TRUE(tables[0]->is_incremental);
   EXPECT_EQ(Describe(*tables[0]), (std::vector<std::string>{
@@ -150,7 +150,7 @@ TEST(SqliteSourceTest, FullSyncReadsEveryTypeOfValue) {
   )");
   CollectingSink sink;
   Status st = SyncAll({{"connection_string", db.path()}, {"concurrency", 2}}, sink);
-  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_OK(st);
   EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
   ASSERT_EQ(sink.Rows("things").size(), 4u);
   EXPECT_EQ(sink.Rows("things")[0],
@@ -187,7 +187,7 @@ TEST(SqliteSourceTest, IncrementalFirstRunCheckpointsAfterEachChunk) {
   Status st = SyncAll(
       {{"connection_string", db.path()}, {"chunk_size", 3}, {"incremental", {{"events", "id"}}}},
       sink);
-  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_OK(st);
   EXPECT_TRUE(sink.Errors().empty());
   EXPECT_EQ(sink.Brief("events", "id"),
             (std::vector<std::string>{"1", "2", "3", "checkpoint 3", "4", "5", "6", "checkpoint 6",
@@ -201,12 +201,12 @@ TEST(SqliteSourceTest, IncrementalNextRunReadsOnlyRowsAfterTheSavedCursor) {
   const nlohmann::json spec = {
       {"connection_string", db.path()}, {"chunk_size", 3}, {"incremental", {{"events", "id"}}}};
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll(spec, sink, {{"events", "10"}}).ok());
+  ASSERT_OK(SyncAll(spec, sink, {{"events", "10"}}));
   EXPECT_EQ(sink.Brief("events", "id"), (std::vector<std::string>{"11", "12", "checkpoint 12"}));
   EXPECT_EQ(sink.Rows("events")[0], Json(R"({"id":11,"payload":"e11"})"));
 
   CollectingSink again;
-  ASSERT_TRUE(SyncAll(spec, again, {{"events", "12"}}).ok());
+  ASSERT_OK(SyncAll(spec, again, {{"events", "12"}}));
   EXPECT_TRUE(again.Events("events").empty());
   EXPECT_TRUE(again.Errors().empty());
 }
@@ -219,11 +219,11 @@ TEST(SqliteSourceTest, TiesAcrossAChunkBoundaryAreNotSplit) {
   const nlohmann::json spec = {
       {"connection_string", db.path()}, {"chunk_size", 2}, {"incremental", {{"log", "v"}}}};
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll(spec, sink).ok());
+  ASSERT_OK(SyncAll(spec, sink));
   EXPECT_EQ(sink.Brief("log", "seq"),
             (std::vector<std::string>{"1", "2", "3", "checkpoint 1", "4", "5", "checkpoint 2"}));
   CollectingSink next;
-  ASSERT_TRUE(SyncAll(spec, next, {{"log", "1"}}).ok());
+  ASSERT_OK(SyncAll(spec, next, {{"log", "1"}}));
   EXPECT_EQ(next.Brief("log", "seq"), (std::vector<std::string>{"4", "5", "checkpoint 2"}));
 }
 
@@ -238,16 +238,13 @@ TEST(SqliteSourceTest, IncrementalReadIsOneSnapshotWhileTheFileChanges) {
     if (cp.value != "2") return;
     db.Exec("INSERT INTO t VALUES (6, 6), (7, 0); UPDATE t SET c = 10 WHERE id = 3");
   };
-  ASSERT_TRUE(
-      SyncAll({{"connection_string", db.path()}, {"chunk_size", 2}, {"incremental", {{"t", "c"}}}},
-              sink)
-          .ok());
+  ASSERT_OK(SyncAll(
+      {{"connection_string", db.path()}, {"chunk_size", 2}, {"incremental", {{"t", "c"}}}}, sink));
   EXPECT_EQ(sink.Brief("t", "id"), (std::vector<std::string>{"1", "2", "checkpoint 2", "3", "4",
                                                              "checkpoint 4", "5", "checkpoint 5"}));
   CollectingSink next;
-  ASSERT_TRUE(
-      SyncAll({{"connection_string", db.path()}, {"incremental", {{"t", "c"}}}}, next, {{"t", "5"}})
-          .ok());
+  ASSERT_OK(SyncAll({{"connection_string", db.path()}, {"incremental", {{"t", "c"}}}}, next,
+                    {{"t", "5"}}));
   EXPECT_EQ(next.Brief("t", "id"), (std::vector<std::string>{"6", "3", "checkpoint 10"}));
 }
 
@@ -257,11 +254,9 @@ TEST(SqliteSourceTest, TiesAreOrderedByRowidWhateverTheInsertOrder) {
       "CREATE TABLE log (seq INTEGER PRIMARY KEY, v INTEGER);"
       "INSERT INTO log VALUES (1, 2), (2, 1), (3, 2), (4, 1), (5, 1), (6, 3)");
   CollectingSink sink;
-  ASSERT_TRUE(
-      SyncAll(
-          {{"connection_string", db.path()}, {"chunk_size", 2}, {"incremental", {{"log", "v"}}}},
-          sink)
-          .ok());
+  ASSERT_OK(SyncAll(
+      {{"connection_string", db.path()}, {"chunk_size", 2}, {"incremental", {{"log", "v"}}}},
+      sink));
   EXPECT_EQ(sink.Brief("log", "seq"),
             (std::vector<std::string>{"2", "4", "5", "checkpoint 1", "1", "3", "checkpoint 2", "6",
                                       "checkpoint 3"}));
@@ -275,10 +270,8 @@ TEST(SqliteSourceTest, WithoutRowidTableOrdersTiesByPrimaryKey) {
                          ('a', 3, 't2');
   )");
   CollectingSink sink;
-  ASSERT_TRUE(
-      SyncAll({{"connection_string", db.path()}, {"chunk_size", 2}, {"incremental", {{"w", "ts"}}}},
-              sink)
-          .ok());
+  ASSERT_OK(SyncAll(
+      {{"connection_string", db.path()}, {"chunk_size", 2}, {"incremental", {{"w", "ts"}}}}, sink));
   std::vector<std::string> got;
   for (const auto& e : sink.Events("w")) {
     if (e.starts_with("checkpoint")) {
@@ -303,13 +296,13 @@ TEST(SqliteSourceTest, TextTimestampCursorResumesAfterTheSavedText) {
                                {"chunk_size", 3},
                                {"incremental", {{"orders", "updated_at"}}}};
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll(spec, sink).ok());
+  ASSERT_OK(SyncAll(spec, sink));
   EXPECT_EQ(sink.Brief("orders", "id"),
             (std::vector<std::string>{"2", "3", "4", "checkpoint 2024-01-02 00:00:00", "1",
                                       "checkpoint 2024-01-03 00:00:00"}));
   db.Exec("UPDATE orders SET updated_at = '2024-01-04 00:00:00' WHERE id = 2");
   CollectingSink next;
-  ASSERT_TRUE(SyncAll(spec, next, {{"orders", "2024-01-03 00:00:00"}}).ok());
+  ASSERT_OK(SyncAll(spec, next, {{"orders", "2024-01-03 00:00:00"}}));
   EXPECT_EQ(next.Brief("orders", "id"),
             (std::vector<std::string>{"2", "checkpoint 2024-01-04 00:00:00"}));
 }
@@ -321,9 +314,8 @@ TEST(SqliteSourceTest, UnixSecondsCursorComparesAsANumber) {
       "INSERT INTO hits VALUES (1, 900), (2, 1000), (3, 10000)");
   CollectingSink sink;
   // As text "1000" < "900"; the column's numeric affinity makes the saved text compare as 1000.
-  ASSERT_TRUE(SyncAll({{"connection_string", db.path()}, {"incremental", {{"hits", "at"}}}}, sink,
-                      {{"hits", "1000"}})
-                  .ok());
+  ASSERT_OK(SyncAll({{"connection_string", db.path()}, {"incremental", {{"hits", "at"}}}}, sink,
+                    {{"hits", "1000"}}));
   EXPECT_EQ(sink.Brief("hits", "id"), (std::vector<std::string>{"3", "checkpoint 10000"}));
 }
 
@@ -334,14 +326,14 @@ TEST(SqliteSourceTest, RealCursorIsSavedExactly) {
       "INSERT INTO m VALUES (1, 0.1), (2, 0.1 + 0.2), (3, 0.2)");
   const nlohmann::json spec = {{"connection_string", db.path()}, {"incremental", {{"m", "x"}}}};
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll(spec, sink).ok());
+  ASSERT_OK(SyncAll(spec, sink));
   EXPECT_EQ(sink.Brief("m", "id"),
             (std::vector<std::string>{"1", "3", "2", "checkpoint 0.30000000000000004"}));
   CollectingSink same;
-  ASSERT_TRUE(SyncAll(spec, same, {{"m", "0.30000000000000004"}}).ok());
+  ASSERT_OK(SyncAll(spec, same, {{"m", "0.30000000000000004"}}));
   EXPECT_TRUE(same.Events("m").empty());
   CollectingSink rounded;
-  ASSERT_TRUE(SyncAll(spec, rounded, {{"m", "0.3"}}).ok());
+  ASSERT_OK(SyncAll(spec, rounded, {{"m", "0.3"}}));
   EXPECT_EQ(rounded.Brief("m", "id"),
             (std::vector<std::string>{"2", "checkpoint 0.30000000000000004"}));
 }
@@ -352,8 +344,7 @@ TEST(SqliteSourceTest, RowsWithANullCursorAreNotFetchedIncrementally) {
       "CREATE TABLE t (id INTEGER PRIMARY KEY, c INTEGER);"
       "INSERT INTO t VALUES (1, NULL), (2, 5), (3, NULL), (4, 6)");
   CollectingSink sink;
-  ASSERT_TRUE(
-      SyncAll({{"connection_string", db.path()}, {"incremental", {{"t", "c"}}}}, sink).ok());
+  ASSERT_OK(SyncAll({{"connection_string", db.path()}, {"incremental", {{"t", "c"}}}}, sink));
   EXPECT_EQ(sink.Brief("t", "id"), (std::vector<std::string>{"2", "4", "checkpoint 6"}));
 }
 
@@ -365,8 +356,7 @@ TEST(SqliteSourceTest, ManyRowsComeInChunksOfTheDefaultSize) {
     INSERT INTO big SELECT i, 'v' || i FROM n;
   )");
   CollectingSink sink;
-  ASSERT_TRUE(
-      SyncAll({{"connection_string", db.path()}, {"incremental", {{"big", "id"}}}}, sink).ok());
+  ASSERT_OK(SyncAll({{"connection_string", db.path()}, {"incremental", {{"big", "id"}}}}, sink));
   std::vector<std::string> checkpoints;
   int64_t rows = 0, last = 0;
   bool ordered = true;
@@ -404,11 +394,9 @@ TEST(SqliteSourceTest, CheckpointsNeverSplitTiesWhateverTheChunkSize) {
   for (int chunk : {1, 2, 3, 5, 7, 16, 299, 300, 301}) {
     SCOPED_TRACE(fmt::format("chunk_size {}", chunk));
     CollectingSink sink;
-    ASSERT_TRUE(SyncAll({{"connection_string", db.path()},
-                         {"chunk_size", chunk},
-                         {"incremental", {{"t", "c"}}}},
-                        sink)
-                    .ok());
+    ASSERT_OK(SyncAll(
+        {{"connection_string", db.path()}, {"chunk_size", chunk}, {"incremental", {{"t", "c"}}}},
+        sink));
     ASSERT_TRUE(sink.Errors().empty());
     std::map<int64_t, int> seen;
     int64_t last_checkpoint = -1;
@@ -446,7 +434,7 @@ TEST(SqliteSourceTest, ValueThatDoesNotFitNamesTableColumnAndRow) {
     INSERT INTO docs VALUES ('a', '[1]'), ('b', '{oops');
   )");
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll({{"connection_string", db.path()}, {"concurrency", 1}}, sink).ok());
+  ASSERT_OK(SyncAll({{"connection_string", db.path()}, {"concurrency", 1}}, sink));
   auto errors = sink.Errors();
   std::sort(errors.begin(), errors.end());
   EXPECT_EQ(
@@ -468,9 +456,8 @@ TEST(SqliteSourceTest, SavedCursorOfTheWrongTypeIsATableError) {
   TempDb db;
   db.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1)");
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll({{"connection_string", db.path()}, {"incremental", {{"t", "id"}}}}, sink,
-                      {{"t", "2024-01-01"}})
-                  .ok());
+  ASSERT_OK(SyncAll({{"connection_string", db.path()}, {"incremental", {{"t", "id"}}}}, sink,
+                    {{"t", "2024-01-01"}}));
   EXPECT_EQ(sink.Errors(),
             std::vector<std::string>{
                 "t: table t: saved cursor \"2024-01-01\" is not a valid int64 for column id "
@@ -519,7 +506,7 @@ TEST(SqliteSourceTest, MissingFileFailsWithItsPath) {
   EXPECT_EQ(TablesError({{"connection_string", path}}),
             fmt::format("sqlite source {}: open: unable to open database file", path));
   auto src = NewSqliteSource();
-  ASSERT_TRUE(src->Configure({{"connection_string", "file:" + path}}).ok());
+  ASSERT_OK(src->Configure({{"connection_string", "file:" + path}}));
   Logger logger;
   EXPECT_EQ(src->Init({&logger}).message(),
             fmt::format("sqlite source {}: open: unable to open database file", path));
@@ -529,9 +516,9 @@ TEST(SqliteSourceTest, FileUriAndForeignFiles) {
   TempDb db;
   db.Exec("CREATE TABLE t (id INTEGER)");
   auto src = NewSqliteSource();
-  ASSERT_TRUE(src->Configure({{"connection_string", "file:" + db.path() + "?mode=ro"}}).ok());
+  ASSERT_OK(src->Configure({{"connection_string", "file:" + db.path() + "?mode=ro"}}));
   auto tables = src->Tables();
-  ASSERT_TRUE(tables.ok()) << tables.status().message();
+  ASSERT_OK(tables);
   EXPECT_EQ((*tables)[0]->name, "t");
 
   const std::string text = ::testing::TempDir() + "quarry_sqlite_source_not_a_db.txt";
@@ -540,7 +527,7 @@ TEST(SqliteSourceTest, FileUriAndForeignFiles) {
   std::fputs("this is not a database, just some text that is long enough to be a header\n", f);
   std::fclose(f);
   auto other = NewSqliteSource();
-  ASSERT_TRUE(other->Configure({{"connection_string", text}}).ok());
+  ASSERT_OK(other->Configure({{"connection_string", text}}));
   Logger logger;
   EXPECT_EQ(other->Init({&logger}).message(),
             fmt::format("sqlite source {}: read schema: file is not a database", text));
@@ -563,11 +550,10 @@ TEST(SqliteSourceTest, AnyNameSqliteAllowsIsListedAsItIs) {
   TempDb db;
   db.Exec(kOddNames);
   auto src = NewSqliteSource();
-  ASSERT_TRUE(
-      src->Configure({{"connection_string", db.path()}, {"incremental", {{"tébl", "up dated"}}}})
-          .ok());
+  ASSERT_OK(
+      src->Configure({{"connection_string", db.path()}, {"incremental", {{"tébl", "up dated"}}}}));
   auto tables = src->Tables();
-  ASSERT_TRUE(tables.ok()) << tables.status().message();
+  ASSERT_OK(tables);
   std::vector<std::string> names;
   for (const auto& t : *tables) names.push_back(t->name);
   EXPECT_EQ(names, (std::vector<std::string>{"plain", "t q", "t\"q", "tébl"}));
@@ -579,12 +565,12 @@ TEST(SqliteSourceTest, AnyNameSqliteAllowsIsListedAsItIs) {
 
   // `tables` / `skip_tables` patterns match the names as they are.
   auto picked = schema::SelectTables(*tables, {{"t q", "t*bl"}, {}, true});
-  ASSERT_TRUE(picked.ok()) << picked.status().message();
+  ASSERT_OK(picked);
   ASSERT_EQ(picked->size(), 2u);
   EXPECT_EQ((*picked)[0]->name, "t q");
   EXPECT_EQ((*picked)[1]->name, "tébl");
   picked = schema::SelectTables(*tables, {{"*"}, {"t\"q", "t *"}, true});
-  ASSERT_TRUE(picked.ok()) << picked.status().message();
+  ASSERT_OK(picked);
   ASSERT_EQ(picked->size(), 2u);
   EXPECT_EQ((*picked)[0]->name, "plain");
   EXPECT_EQ((*picked)[1]->name, "tébl");
@@ -597,7 +583,7 @@ TEST(SqliteSourceTest, OddNamesSyncInFullAndIncrementally) {
       {"connection_string", db.path()}, {"chunk_size", 1}, {"incremental", {{"tébl", "up dated"}}}};
   CollectingSink sink;
   Status st = SyncAll(spec, sink);
-  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_OK(st);
   EXPECT_EQ(sink.Errors(), std::vector<std::string>{});
   EXPECT_EQ(sink.Rows("t q"),
             (std::vector<std::string>{Json(R"({"Customer Name":"Ann","a\"b":1,"é":1.5})"),
@@ -611,7 +597,7 @@ TEST(SqliteSourceTest, OddNamesSyncInFullAndIncrementally) {
 
   db.Exec(R"(INSERT INTO "tébl" VALUES ('o5', 40, 'e'))");
   CollectingSink next;
-  ASSERT_TRUE(SyncAll(spec, next, {{"tébl", "30"}}).ok());
+  ASSERT_OK(SyncAll(spec, next, {{"tébl", "30"}}));
   EXPECT_EQ(next.Brief("tébl", "Order ID"), (std::vector<std::string>{"\"o5\"", "checkpoint 40"}));
 }
 
@@ -622,9 +608,9 @@ TEST(SqliteSourceTest, InvalidUtf8NameIsATableErrorAndTheOtherTablesSync) {
       "CREATE TABLE cols (id INTEGER, \"c\xfe\" TEXT); INSERT INTO cols VALUES (1, 'x');"
       "CREATE TABLE good (id INTEGER); INSERT INTO good VALUES (1), (2);");
   auto src = NewSqliteSource();
-  ASSERT_TRUE(src->Configure({{"connection_string", db.path()}}).ok());
+  ASSERT_OK(src->Configure({{"connection_string", db.path()}}));
   auto tables = src->Tables();
-  ASSERT_TRUE(tables.ok()) << tables.status().message();
+  ASSERT_OK(tables);
   std::vector<std::string> names;
   for (const auto& t : *tables) names.push_back(t->name);
   // Listed under a printable stand-in name, so that patterns can select or skip them.
@@ -633,7 +619,7 @@ TEST(SqliteSourceTest, InvalidUtf8NameIsATableErrorAndTheOtherTablesSync) {
 
   CollectingSink sink;
   Status st = SyncAll({{"connection_string", db.path()}}, sink);
-  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_OK(st);
   auto errors = sink.Errors();
   std::sort(errors.begin(), errors.end());
   EXPECT_EQ(errors, (std::vector<std::string>{
@@ -654,7 +640,7 @@ TEST(SqliteSourceTest, EmptyNamesAreTableErrors) {
       "CREATE TABLE good (id INTEGER); INSERT INTO good VALUES (1);");
   CollectingSink sink;
   Status st = SyncAll({{"connection_string", db.path()}}, sink);
-  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_OK(st);
   auto errors = sink.Errors();
   std::sort(errors.begin(), errors.end());
   EXPECT_EQ(errors, (std::vector<std::string>{
@@ -673,7 +659,7 @@ TEST(SqliteSourceTest, ColumnNamedLikeACqColumnIsReserved) {
       "CREATE TABLE good (id INTEGER); INSERT INTO good VALUES (1);");
   CollectingSink sink;
   Status st = SyncAll({{"connection_string", db.path()}}, sink);
-  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_OK(st);
   auto errors = sink.Errors();
   std::sort(errors.begin(), errors.end());
   EXPECT_EQ(errors, (std::vector<std::string>{

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "quarry/testing/collecting_sink.h"
+#include "quarry/testing/status.h"
 #include "quarry/types/json.h"
 
 namespace quarry::plugins {
@@ -29,7 +30,7 @@ Status SyncAll(const nlohmann::json& spec, CollectingSink& sink,
 
 TEST(TestSourceTest, RowCountsFollowTheOptions) {
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll({{"num_clients", 3}, {"num_rows", 7}, {"num_sub_rows", 4}}, sink).ok());
+  ASSERT_OK(SyncAll({{"num_clients", 3}, {"num_rows", 7}, {"num_sub_rows", 4}}, sink));
   EXPECT_EQ(sink.NumRows("test_some_table"), 21);
   EXPECT_EQ(sink.NumRows("test_sub_table"), 84);
   EXPECT_EQ(sink.NumRows("test_testdata_table"), 3);
@@ -40,7 +41,7 @@ TEST(TestSourceTest, RowCountsFollowTheOptions) {
 TEST(TestSourceTest, SameSeedSameValuesOtherSeedOtherValues) {
   auto values = [](int seed) {
     CollectingSink sink;
-    EXPECT_TRUE(SyncAll({{"num_rows", 5}, {"seed", seed}}, sink, {"test_inventory"}).ok());
+    EXPECT_OK(SyncAll({{"num_rows", 5}, {"seed", seed}}, sink, {"test_inventory"}));
     std::vector<std::string> out = sink.Rows("test_inventory");  // without _cq_id: random per run
     std::sort(out.begin(), out.end());
     return out;
@@ -51,7 +52,7 @@ TEST(TestSourceTest, SameSeedSameValuesOtherSeedOtherValues) {
 
 TEST(TestSourceTest, SubTableHasExtraColumns) {
   auto src = NewTestSource();
-  ASSERT_TRUE(src->Configure({{"num_sub_cols", 3}}).ok());
+  ASSERT_OK(src->Configure({{"num_sub_cols", 3}}));
   auto tables = *src->Tables();
   const auto& sub = *tables[0]->relations[0];
   EXPECT_EQ(sub.name, "test_sub_table");
@@ -62,7 +63,7 @@ TEST(TestSourceTest, SubTableHasExtraColumns) {
 
 TEST(TestSourceTest, TestdataRowHasEveryType) {
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll({}, sink, {"test_testdata_table"}).ok());
+  ASSERT_OK(SyncAll({}, sink, {"test_testdata_table"}));
   const auto batches = sink.Batches("test_testdata_table");
   ASSERT_EQ(batches.size(), 1u);
   ASSERT_EQ(batches[0]->num_rows(), 1);
@@ -79,14 +80,14 @@ TEST(TestSourceTest, TestdataRowHasEveryType) {
 
 TEST(TestSourceTest, FailImmediatelyReportsTableErrors) {
   CollectingSink sink;
-  ASSERT_TRUE(SyncAll({{"fail_immediately", true}}, sink, {"test_some_table"}).ok());
+  ASSERT_OK(SyncAll({{"fail_immediately", true}}, sink, {"test_some_table"}));
   EXPECT_EQ(sink.Errors(),
             std::vector<std::string>{"test_some_table: failing as asked (fail_immediately: true)"});
 }
 
 TEST(TestSourceTest, RequiredEnvIsChecked) {
   auto src = NewTestSource();
-  ASSERT_TRUE(src->Configure({{"required_env", {"QUARRY_TEST_NOT_SET_X=1"}}}).ok());
+  ASSERT_OK(src->Configure({{"required_env", {"QUARRY_TEST_NOT_SET_X=1"}}}));
   Logger logger;
   Status st = src->Init({&logger});
   EXPECT_EQ(st.message(),

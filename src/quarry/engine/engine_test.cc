@@ -6,6 +6,7 @@
 
 #include "plugins/source/test/test_source.h"
 #include "quarry/testing/fake_destination.h"
+#include "quarry/testing/status.h"
 
 namespace quarry::engine {
 namespace {
@@ -59,7 +60,7 @@ TEST_F(EngineTest, EveryDestinationGetsEveryRowAndStaleDeletion) {
   cfg.sources[0].skip_dependent_tables = false;
   Engine engine(registry_, logger_);
   auto plan = engine.Prepare(cfg);
-  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  ASSERT_OK(plan);
   Progress progress;
   SyncResult r = engine.Sync(*plan, {}, &progress);
   EXPECT_TRUE(r.ok());
@@ -78,7 +79,7 @@ TEST_F(EngineTest, FailingDestinationAbortsTheSyncAndSaysWhy) {
   auto cfg = MakeConfig({{"num_rows", 5000}}, {"test_inventory"});
   Engine engine(registry_, logger_);
   auto plan = engine.Prepare(cfg);
-  ASSERT_TRUE(plan.ok());
+  ASSERT_OK(plan);
   SyncResult r = engine.Sync(*plan, {}, nullptr);
   EXPECT_FALSE(r.ok());
   ASSERT_EQ(r.failures.size(), 1u);
@@ -95,7 +96,7 @@ TEST_F(EngineTest, TableErrorsCountAndSkipStaleDeletion) {
   auto cfg = MakeConfig({{"fail_immediately", true}}, {"test_some_table"});
   Engine engine(registry_, logger_);
   auto plan = engine.Prepare(cfg);
-  ASSERT_TRUE(plan.ok());
+  ASSERT_OK(plan);
   SyncResult r = engine.Sync(*plan, {}, nullptr);
   EXPECT_EQ(r.errors, 1);
   EXPECT_EQ(r.pairs[0].tables.at("test_some_table").errors, 1);

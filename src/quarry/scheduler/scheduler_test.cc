@@ -7,6 +7,7 @@
 
 #include "quarry/base/uuid.h"
 #include "quarry/testing/collecting_sink.h"
+#include "quarry/testing/status.h"
 #include "quarry/types/json.h"
 
 namespace quarry::scheduler {
@@ -53,7 +54,7 @@ TEST(SchedulerTest, ResolvesChildrenOncePerParentRowAndLinksThem) {
   SchedulerOptions opts;
   opts.num_clients = 2;
   opts.rows_per_record = 7;  // several records per table
-  ASSERT_TRUE(RunResolvers(req, Resolvers(20), opts, sink).ok());
+  ASSERT_OK(RunResolvers(req, Resolvers(20), opts, sink));
   // Migrations come first, parents before children.
   ASSERT_TRUE(std::holds_alternative<message::MigrateTable>(sink.messages()[0]));
   EXPECT_EQ(std::get<message::MigrateTable>(sink.messages()[0]).table->name, "parent");
@@ -84,7 +85,7 @@ TEST(SchedulerTest, ResolvesChildrenOncePerParentRowAndLinksThem) {
 TEST(SchedulerTest, ResolverErrorBecomesTableErrorAndKeepsCompleteRows) {
   CollectingSink sink;
   plugin::SyncRequest req{Tables(), "src", 1, false};
-  ASSERT_TRUE(RunResolvers(req, Resolvers(5, /*fail_child_for_id=*/3), {}, sink).ok());
+  ASSERT_OK(RunResolvers(req, Resolvers(5, /*fail_child_for_id=*/3), {}, sink));
   EXPECT_EQ(sink.NumRows("parent"), 5);
   // Parent 3 got one complete child row before the failure; the half row was dropped.
   EXPECT_EQ(sink.NumRows("child"), 4 * 3 + 1);
@@ -102,8 +103,8 @@ TEST(SchedulerTest, ResolverErrorBecomesTableErrorAndKeepsCompleteRows) {
 TEST(SchedulerTest, DeterministicIdsHashThePrimaryKey) {
   CollectingSink a, b;
   plugin::SyncRequest req{Tables(), "src", 1, true};
-  ASSERT_TRUE(RunResolvers(req, Resolvers(10), {}, a).ok());
-  ASSERT_TRUE(RunResolvers(req, Resolvers(10), {}, b).ok());
+  ASSERT_OK(RunResolvers(req, Resolvers(10), {}, a));
+  ASSERT_OK(RunResolvers(req, Resolvers(10), {}, b));
   auto ids = [](CollectingSink& s) {
     std::vector<std::string> v;
     for (auto& batch : s.Batches("parent")) {
@@ -132,7 +133,7 @@ TEST(SchedulerTest, CheckpointComesAfterTheRowsItCoversAndTheirChildren) {
     }
     return Status::OK();
   };
-  ASSERT_TRUE(RunResolvers(req, resolvers, {}, sink).ok());
+  ASSERT_OK(RunResolvers(req, resolvers, {}, sink));
   // Expected order after migrations: parent rows, their children, checkpoint — twice.
   std::vector<std::string> order;
   for (const auto& m : sink.messages()) {
@@ -154,7 +155,7 @@ TEST(SchedulerTest, MissingColumnValueIsReported) {
     out.column(0).Append<int64_t>(1);
     return out.EndRow();
   };
-  ASSERT_TRUE(RunResolvers(req, resolvers, {}, sink).ok());
+  ASSERT_OK(RunResolvers(req, resolvers, {}, sink));
   bool found = false;
   for (const auto& m : sink.messages()) {
     if (auto* e = std::get_if<message::TableError>(&m)) {
@@ -185,7 +186,7 @@ TEST(SchedulerTest, RecordsEndAtTheByteLimitWhateverTheRowSize) {
   plugin::SyncRequest req{tables, "src", 1'700'000'000'000'000, false};
   SchedulerOptions opts;
   opts.bytes_per_record = 3 << 20;
-  ASSERT_TRUE(RunResolvers(req, resolvers, opts, sink).ok());
+  ASSERT_OK(RunResolvers(req, resolvers, opts, sink));
   EXPECT_EQ(sink.NumRows("big"), 37);
   for (const auto& b : sink.Batches("big")) {
     // Whole rows: a record ends at the first row that reaches the limit (the 9 MiB row alone).

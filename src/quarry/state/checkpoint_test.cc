@@ -5,9 +5,9 @@
 
 #include <thread>
 
+#include "quarry/testing/batches.h"
 #include "quarry/testing/fake_destination.h"
 #include "quarry/testing/status.h"
-#include "quarry/types/json.h"
 
 namespace quarry::state {
 namespace {
@@ -19,18 +19,10 @@ using Calls = std::vector<std::string>;
 // Both destinations of a pipeline are readable, so that ReadAll can read the state back.
 FakeDestinationOptions Readable() { return {.readable = true}; }
 
-schema::TablePtr DataTable() {
-  schema::Table t{"events", "", "", {{"seq", types::int64(), "", true}}};
-  return schema::WithCqColumns(**schema::Finalize(t));
-}
+schema::TablePtr DataTable() { return testing::KeyedTable("events", "seq"); }
 
 message::Insert Rows(const schema::TablePtr& t, int from, int n) {
-  std::string json = "[";
-  for (int i = 0; i < n; ++i) {
-    json += fmt::format("{}{{\"_cq_id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"seq\":{}}}",
-                        i ? "," : "", from + i);
-  }
-  return {t, *types::BatchFromJson(t->arrow_schema, json + "]")};
+  return {t, testing::KeyedRows(t, from, n)};
 }
 
 struct Pipeline {
@@ -85,7 +77,8 @@ TEST(CheckpointTest, CursorCommitsWithTheRowsItCoversInOneTransaction) {
   p.ch0.Close();
   p.ch1.Close();
   p.Run();
-  ASSERT_TRUE(p.st0.ok() && p.st1.ok()) << p.st0.message() << p.st1.message();
+  ASSERT_OK(p.st0);
+  ASSERT_OK(p.st1);
   EXPECT_EQ(p.data.calls(), (Calls{"migrate events", "write events:5", "write events:3"}));
   EXPECT_EQ(p.backend.calls(),
             (Calls{"migrate state events", "write events:5 state:1", "write events:3 state:1"}));
@@ -141,7 +134,8 @@ TEST(CheckpointTest, BackendCommitsRowsWrittenEarlyOnlyWithTheirCursor) {
   p.ch0.Close();
   p.ch1.Close();
   p.Run();
-  ASSERT_TRUE(p.st0.ok() && p.st1.ok()) << p.st0.message() << p.st1.message();
+  ASSERT_OK(p.st0);
+  ASSERT_OK(p.st1);
   EXPECT_EQ(p.backend.calls(), (Calls{"migrate state events", "write events:5 events:2 state:1",
                                       "write events:3 state:1"}));
 }
@@ -154,7 +148,8 @@ TEST(CheckpointTest, BackendWithoutTransactionsKeepsRowsUntilTheirCursor) {
   p.ch0.Close();
   p.ch1.Close();
   p.Run();
-  ASSERT_TRUE(p.st0.ok() && p.st1.ok()) << p.st0.message() << p.st1.message();
+  ASSERT_OK(p.st0);
+  ASSERT_OK(p.st1);
   EXPECT_EQ(p.backend.calls(), (Calls{"migrate state", "write events:5 state:1"}));
 }
 
@@ -221,7 +216,8 @@ TEST(CheckpointTest, DataDestinationNeverCommitsMoreThanOneIntervalPastTheSavedC
   p.ch0.Close();
   p.ch1.Close();
   p.Run();
-  ASSERT_TRUE(p.st0.ok() && p.st1.ok()) << p.st0.message() << p.st1.message();
+  ASSERT_OK(p.st0);
+  ASSERT_OK(p.st1);
   EXPECT_EQ(violations, std::vector<std::string>{});
   EXPECT_EQ(p.coord.committed().at("events"), "19");
 }

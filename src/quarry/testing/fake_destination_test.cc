@@ -2,22 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "quarry/testing/batches.h"
 #include "quarry/testing/status.h"
-#include "quarry/types/json.h"
 
 namespace quarry::testing {
 namespace {
 
-schema::TablePtr Table(const std::string& name) {
-  schema::Table t{name, "", "", {{"id", types::int64(), "", true}}};
-  return *schema::Finalize(t);
-}
+schema::TablePtr Table(const std::string& name) { return KeyedTable(name); }
 
-types::RecordBatchPtr Batch(const schema::TablePtr& t, int rows) {
-  std::string json = "[";
-  for (int i = 0; i < rows; ++i) json += (i ? ",{\"id\":" : "{\"id\":") + std::to_string(i) + "}";
-  return *types::BatchFromJson(t->arrow_schema, json + "]");
-}
+types::RecordBatchPtr Batch(const schema::TablePtr& t, int rows) { return KeyedRows(t, 0, rows); }
 
 TEST(FakeDestinationTest, RecordsEachDurableStepAsOneLine) {
   FakeDestination dest;

@@ -1,14 +1,13 @@
 #include "quarry/writer/batch_writer.h"
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <thread>
 
+#include "quarry/testing/batches.h"
 #include "quarry/testing/fake_clock.h"
 #include "quarry/testing/fake_destination.h"
 #include "quarry/testing/status.h"
-#include "quarry/types/json.h"
 
 namespace quarry::writer {
 namespace {
@@ -17,22 +16,9 @@ using testing::FakeClock;
 using testing::FakeDestination;
 using Calls = std::vector<std::string>;
 
-schema::TablePtr Table(const std::string& name) {
-  schema::Table t{name, "", "", {{"id", types::int64(), "", true}}};
-  return schema::WithCqColumns(**schema::Finalize(t));
-}
+schema::TablePtr Table(const std::string& name) { return testing::KeyedTable(name); }
 
-message::Insert Rows(const schema::TablePtr& t, int n) {
-  std::string json = "[";
-  for (int i = 0; i < n; ++i) {
-    json += fmt::format("{}{{\"_cq_id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"id\":{}}}",
-                        i ? "," : "", i);
-  }
-  json += "]";
-  auto batch = types::BatchFromJson(t->arrow_schema, json);
-  EXPECT_TRUE(batch.ok()) << batch.status().message();
-  return {t, *batch};
-}
+message::Insert Rows(const schema::TablePtr& t, int n) { return {t, testing::KeyedRows(t, 0, n)}; }
 
 WriterOptions Options(int64_t rows, int64_t bytes = 1 << 30, int64_t timeout_us = 3'600'000'000) {
   WriterOptions o;
