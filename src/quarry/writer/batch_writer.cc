@@ -61,12 +61,15 @@ void BatchWriter::RollbackOpen() {
   uncommitted_.clear();
 }
 
+bool BatchWriter::HeldUntilCheckpoint(const Pending& p) const {
+  return options_.checkpoints && options_.checkpointed_tables.count(p.table->name) > 0 &&
+         options_.checkpoints->HoldEarlyWrites() && !dest_.has_transactions();
+}
+
 Status BatchWriter::FlushEarly(Pending& p) {
-  if (p.rows == 0) return Status::OK();
+  if (p.rows == 0 || HeldUntilCheckpoint(p)) return Status::OK();
   if (options_.checkpoints && options_.checkpointed_tables.count(p.table->name) > 0) {
     if (options_.checkpoints->HoldEarlyWrites()) {
-      // Kept in memory until the checkpoint when there is no transaction to hold them in.
-      if (!dest_.has_transactions()) return Status::OK();
       if (!in_transaction_) {
         QUARRY_RETURN_NOT_OK(dest_.BeginTransaction());
         in_transaction_ = true;
@@ -165,7 +168,8 @@ Status BatchWriter::Run(Channel<message::Message>& in) {
     std::optional<int64_t> deadline_us;
     if (failed.ok()) {
       for (const auto& [name, p] : pending_) {
-        if (p.rows > 0) {
+        // Rows held for their checkpoint have nothing to wait for: waking for them would spin.
+        if (p.rows > 0 && !HeldUntilCheckpoint(p)) {
           const int64_t due = p.first_us + options_.batch.batch_timeout_us;
           deadline_us = deadline_us ? std::min(*deadline_us, due) : due;
         }

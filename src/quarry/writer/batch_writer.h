@@ -98,6 +98,9 @@ class BatchWriter {
 
   Status Handle(message::Message& msg);
   Status ApplyMigrations();
+  // The policy keeps early rows of this checkpointed table in memory until their checkpoint
+  // (there is no transaction to write them into).
+  bool HeldUntilCheckpoint(const Pending& p) const;
   // A table's batch is full or old: write it now, unless the checkpoint policy says otherwise.
   Status FlushEarly(Pending& p);
   Status Flush(Pending& p);

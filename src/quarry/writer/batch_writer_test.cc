@@ -127,6 +127,43 @@ TEST(BatchWriterTest, AgedBatchIsFlushedWhileOtherTablesKeepSending) {
   EXPECT_EQ(dest.calls(), (Calls{"write u:4", "write t:1", "write u:1"}));
 }
 
+// Keeps early rows of checkpointed tables for their checkpoint, as the state backend's policy
+// does.
+class HoldingPolicy final : public CheckpointPolicy {
+ public:
+  Status OnCheckpoint(const message::Checkpoint&, const FlushFn& flush) override {
+    return flush({});
+  }
+  bool HoldEarlyWrites() const override { return true; }
+};
+
+TEST(BatchWriterTest, RowsHeldForTheirCheckpointDoNotWakeTheWriter) {
+  // Without transactions, rows of a checkpointed table wait in memory for their checkpoint. Their
+  // age must not wake the writer: it would find nothing to do, again and again.
+  FakeDestination dest;
+  FakeClock clock;
+  WriterOptions o = Options(1'000'000, 1 << 30, /*timeout_us=*/1000);
+  o.clock = &clock;
+  o.checkpoints = std::make_shared<HoldingPolicy>();
+  o.checkpointed_tables = {"t"};
+  BatchWriter w(dest, o);
+  Channel<message::Message> ch(100);
+  auto t = Table("t"), u = Table("u");
+  std::jthread run([&] { EXPECT_OK(w.Run(ch)); });
+  ch.Push(Rows(t, 3));
+  ch.Push(Rows(u, 2));  // not checkpointed: its age counts
+  EXPECT_EQ(clock.AwaitWaiter(), 1000);
+  clock.Advance(1000);
+  ASSERT_TRUE(dest.WaitForCalls(1));
+  EXPECT_EQ(dest.calls(), Calls{"write u:2"});
+  // Only t's held rows are pending now: the writer waits for a message, not for the clock.
+  EXPECT_EQ(clock.AwaitWaiter(std::chrono::milliseconds(100)), std::nullopt);
+  ch.Push(message::Checkpoint{"t", "3", 1});
+  ASSERT_TRUE(dest.WaitForCalls(2));
+  EXPECT_EQ(dest.calls(), (Calls{"write u:2", "write t:3"}));
+  ch.Close();
+}
+
 TEST(BatchWriterTest, DeleteStaleComesAfterPendingRows) {
   FakeDestination dest;
   dest.options.stale_rows = 3;
