@@ -13,7 +13,8 @@ class Handle final : public plugin::DestinationPlugin {
   explicit Handle(FakeDestination& fake) : fake_(fake) {}
   Status Configure(const nlohmann::json& spec) override { return fake_.Configure(spec); }
   plugin::BatchOptions batch_options() const override { return fake_.batch_options(); }
-  Status Init(const plugin::PluginContext& ctx, const plugin::DestinationOptions& options) override {
+  Status Init(const plugin::PluginContext& ctx,
+              const plugin::DestinationOptions& options) override {
     return fake_.Init(ctx, options);
   }
   Status Migrate(const std::vector<schema::TablePtr>& tables) override {
