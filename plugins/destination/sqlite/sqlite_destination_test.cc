@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <cmath>
 #include <filesystem>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "quarry/testing/status.h"
+#include "quarry/testing/temp_dir.h"
 #include "quarry/types/json.h"
 
 namespace quarry::plugins {
@@ -27,18 +27,7 @@ using plugin::WriteMode;
 using schema::Column;
 using schema::TablePtr;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "quarry_sqlite_XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(std::string_view name = "test.db") const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 // Runs `sql` on its own connection; rows as "a|b|c" lines, NULL as "NULL".
 std::string Query(const std::string& file, const std::string& sql) {
@@ -166,14 +155,14 @@ TEST(SqliteDestinationTest, ConfigureReadsBatchOptionsWithDefaults) {
 TEST(SqliteDestinationTest, ConfigureAcceptsFileUriPrefix) {
   TempDir dir;
   for (const std::string& conn :
-       {"file:" + dir.File("a.db"), "file://" + dir.File("b.db") + "?cache=shared&_fk=1"}) {
+       {"file:" + dir.Path("a.db"), "file://" + dir.Path("b.db") + "?cache=shared&_fk=1"}) {
     auto d = NewSqliteDestination();
     ASSERT_OK(d->Configure(json{{"connection_string", conn}}));
     ASSERT_OK(d->Init(plugin::PluginContext{}, plugin::DestinationOptions{}));
     ASSERT_OK(d->Close());
   }
-  EXPECT_TRUE(std::filesystem::exists(dir.File("a.db")));
-  EXPECT_TRUE(std::filesystem::exists(dir.File("b.db")));
+  EXPECT_TRUE(std::filesystem::exists(dir.Path("a.db")));
+  EXPECT_TRUE(std::filesystem::exists(dir.Path("b.db")));
   auto d = NewSqliteDestination();
   EXPECT_EQ(d->Configure(json{{"connection_string", "file://otherhost/x.db"}}).message(),
             "spec.connection_string: file: URIs with a host are not supported; give a file path");
@@ -181,26 +170,26 @@ TEST(SqliteDestinationTest, ConfigureAcceptsFileUriPrefix) {
 
 TEST(SqliteDestinationTest, InitOpensInWalModeAndReportsOpenErrors) {
   TempDir dir;
-  auto d = OpenDestination(dir.File());
-  EXPECT_EQ(Query(dir.File(), "PRAGMA journal_mode"), "wal");
+  auto d = OpenDestination(dir.Path("test.db"));
+  EXPECT_EQ(Query(dir.Path("test.db"), "PRAGMA journal_mode"), "wal");
 
   auto bad = NewSqliteDestination();
-  ASSERT_OK(bad->Configure(json{{"connection_string", dir.File("no/such/dir/x.db")}}));
+  ASSERT_OK(bad->Configure(json{{"connection_string", dir.Path("no/such/dir/x.db")}}));
   Status st = bad->Init(plugin::PluginContext{}, plugin::DestinationOptions{});
   EXPECT_EQ(st.code(), StatusCode::kIOError);
   EXPECT_EQ(st.message(),
-            "sqlite " + dir.File("no/such/dir/x.db") + ": open: unable to open database file");
+            "sqlite " + dir.Path("no/such/dir/x.db") + ": open: unable to open database file");
 }
 
 TEST(SqliteDestinationTest, CreatesTableWithDeclaredTypesPrimaryKeyAndNotNull) {
   TempDir dir;
-  auto d = OpenDestination(dir.File());
+  auto d = OpenDestination(dir.Path("test.db"));
   auto t = MakeCqTable(
       "items",
       {Col("id", types::int64(), /*pk=*/true), Col("region", types::utf8(), /*pk=*/true),
        Col("name", types::utf8(), false, /*not_null=*/true), Col("score", types::float64())});
   ASSERT_OK(d->Migrate({t}));
-  EXPECT_EQ(Columns(dir.File(), "items"),
+  EXPECT_EQ(Columns(dir.Path("test.db"), "items"),
             "_cq_source_name|text|0|0\n"
             "_cq_sync_time|timestamp|0|0\n"
             "_cq_id|text|1|0\n"
@@ -209,18 +198,19 @@ TEST(SqliteDestinationTest, CreatesTableWithDeclaredTypesPrimaryKeyAndNotNull) {
             "region|text|0|2\n"
             "name|text|1|0\n"
             "score|real|0|0");
-  EXPECT_EQ(Query(dir.File(), "SELECT sql FROM sqlite_master WHERE name = 'items'"),
+  EXPECT_EQ(Query(dir.Path("test.db"), "SELECT sql FROM sqlite_master WHERE name = 'items'"),
             "CREATE TABLE \"items\" (\"_cq_source_name\" text, \"_cq_sync_time\" timestamp, "
             "\"_cq_id\" text NOT NULL, \"_cq_parent_id\" text, \"id\" integer, \"region\" text, "
             "\"name\" text NOT NULL, \"score\" real, PRIMARY KEY (\"id\", \"region\"))");
   // Migrating the same table again changes nothing.
   ASSERT_OK(d->Migrate({t}));
-  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM sqlite_master"), "2");  // table + pk index
+  EXPECT_EQ(Query(dir.Path("test.db"), "SELECT count(*) FROM sqlite_master"),
+            "2");  // table + pk index
 }
 
 TEST(SqliteDestinationTest, StoresEveryTypeAsSpecified) {
   TempDir dir;
-  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
+  auto d = OpenDestination(dir.Path("test.db"), {.write_mode = WriteMode::kAppend});
   auto t = MakeTable("all_types", {Col("n", types::int32()),
                                    Col("b", types::boolean()),
                                    Col("i8", types::int8()),
@@ -244,7 +234,7 @@ TEST(SqliteDestinationTest, StoresEveryTypeAsSpecified) {
                                    Col("li", types::list(types::int64())),
                                    Col("ls", types::list(types::utf8()))});
   ASSERT_OK(d->Migrate({t}));
-  EXPECT_EQ(Query(dir.File(),
+  EXPECT_EQ(Query(dir.Path("test.db"),
                   "SELECT group_concat(name || ' ' || lower(type), ', ') FROM "
                   "pragma_table_info('all_types')"),
             "n integer, b boolean, i8 integer, i16 integer, i32 integer, i64 integer, "
@@ -262,13 +252,13 @@ TEST(SqliteDestinationTest, StoresEveryTypeAsSpecified) {
      "d": "1970-01-01", "j": null, "li": [], "ls": []}])");
   ASSERT_OK(d->Write(*t, {batch}));
   auto row = [&](int n) {
-    return Query(dir.File(),
+    return Query(dir.Path("test.db"),
                  "SELECT b, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, s, hex(bin), ts, d, "
                  "u, j, ip, mac, li, ls FROM all_types WHERE n = " +
                      std::to_string(n));
   };
   auto kinds = [&](int n) {
-    return Query(dir.File(),
+    return Query(dir.Path("test.db"),
                  "SELECT typeof(b), typeof(i64), typeof(u64), typeof(f32), typeof(s), "
                  "typeof(bin), typeof(ts), typeof(d), typeof(u), typeof(j), typeof(li) "
                  "FROM all_types WHERE n = " +
@@ -289,18 +279,19 @@ TEST(SqliteDestinationTest, StoresEveryTypeAsSpecified) {
             "0|-128|NULL|NULL|-9223372036854775808|NULL|NULL|NULL|18446744073709551615|NULL|"
             "-1.0e+300|||1970-01-01 00:00:00.000000|1970-01-01|NULL|NULL|NULL|NULL|[]|[]");
   EXPECT_EQ(kinds(3), "integer|integer|blob|null|text|blob|text|text|null|null|text");
-  EXPECT_EQ(Query(dir.File(), "SELECT CAST(u64 AS TEXT) FROM all_types WHERE n = 3"),
+  EXPECT_EQ(Query(dir.Path("test.db"), "SELECT CAST(u64 AS TEXT) FROM all_types WHERE n = 3"),
             "18446744073709551615");
 }
 
 TEST(SqliteDestinationTest, AppendModeCreatesNoPrimaryKeyAndKeepsCqIdNotNull) {
   TempDir dir;
-  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
+  auto d = OpenDestination(dir.Path("test.db"), {.write_mode = WriteMode::kAppend});
   auto t = MakeCqTable("events", {Col("id", types::int64(), true), Col("v", types::utf8())});
   ASSERT_OK(d->Migrate({t}));
-  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM pragma_table_info('events') WHERE pk > 0"),
-            "0");
-  EXPECT_EQ(Query(dir.File(),
+  EXPECT_EQ(
+      Query(dir.Path("test.db"), "SELECT count(*) FROM pragma_table_info('events') WHERE pk > 0"),
+      "0");
+  EXPECT_EQ(Query(dir.Path("test.db"),
                   "SELECT \"notnull\" FROM pragma_table_info('events') "
                   "WHERE name = '_cq_id'"),
             "1");
@@ -308,10 +299,10 @@ TEST(SqliteDestinationTest, AppendModeCreatesNoPrimaryKeyAndKeepsCqIdNotNull) {
 
 TEST(SqliteDestinationTest, ConstraintFailureInsideAStatementNamesTheRowAndRollsBack) {
   TempDir dir;
-  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
+  auto d = OpenDestination(dir.Path("test.db"), {.write_mode = WriteMode::kAppend});
   auto t = MakeTable("t", {Col("id", types::int64()), Col("name", types::utf8())});
   ASSERT_OK(d->Migrate({t}));
-  ASSERT_EQ(Query(dir.File(), "CREATE UNIQUE INDEX t_name ON t (name)"), "");
+  ASSERT_EQ(Query(dir.Path("test.db"), "CREATE UNIQUE INDEX t_name ON t (name)"), "");
   json rows = json::array();
   for (int i = 0; i < 200; ++i) {
     rows.push_back({{"id", i}, {"name", fmt::format("n{}", i == 150 ? 3 : i)}});
@@ -319,22 +310,22 @@ TEST(SqliteDestinationTest, ConstraintFailureInsideAStatementNamesTheRowAndRolls
   Status st = d->Write(*t, {Batch(t, rows.dump())});
   EXPECT_TRUE(st.IsInvalid());
   EXPECT_EQ(st.message(), "table t: row 150: UNIQUE constraint failed: t.name");
-  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM t"), "0");
+  EXPECT_EQ(Query(dir.Path("test.db"), "SELECT count(*) FROM t"), "0");
   // The destination is usable after the failure.
   ASSERT_OK(d->Write(*t, {Batch(t, R"([{"id": 1, "name": "ok"}])")}));
-  EXPECT_EQ(Query(dir.File(), "SELECT count(*) FROM t"), "1");
+  EXPECT_EQ(Query(dir.Path("test.db"), "SELECT count(*) FROM t"), "1");
 }
 
 TEST(SqliteDestinationTest, QuotedAndCapitalizedIdentifiersRoundTrip) {
   TempDir dir;
-  auto d = OpenDestination(dir.File());
+  auto d = OpenDestination(dir.Path("test.db"));
   auto t =
       MakeTable("My \"Table\"", {Col("Id", types::int64(), true), Col("say \"hi\"", types::utf8()),
                                  Col("select", types::utf8())});
   ASSERT_OK(d->Migrate({t}));
   ASSERT_OK(d->Write(*t, {Batch(t, R"([{"Id": 1, "say \"hi\"": "a", "select": "b"}])")}));
   ASSERT_OK(d->Write(*t, {Batch(t, R"([{"Id": 1, "say \"hi\"": "A", "select": "B"}])")}));
-  EXPECT_EQ(Query(dir.File(),
+  EXPECT_EQ(Query(dir.Path("test.db"),
                   "SELECT \"Id\", \"say \"\"hi\"\"\", \"select\" FROM "
                   "\"My \"\"Table\"\"\""),
             "1|A|B");
@@ -347,21 +338,22 @@ TEST(SqliteDestinationTest, QuotedAndCapitalizedIdentifiersRoundTrip) {
   // This table has no _cq_* columns: an error, not a silent "nothing deleted".
   auto deleted = d->DeleteStale(*t2, "src", 0);
   EXPECT_EQ(deleted.status().message(),
-            "sqlite " + dir.File() +
+            "sqlite " + dir.Path("test.db") +
                 ": table My \"Table\": delete stale rows: no such column: _cq_source_name");
-  EXPECT_EQ(Query(dir.File(), "SELECT \"Id\", \"New Col\" FROM \"My \"\"Table\"\"\" ORDER BY 1"),
-            "1|NULL\n2|n");
+  EXPECT_EQ(
+      Query(dir.Path("test.db"), "SELECT \"Id\", \"New Col\" FROM \"My \"\"Table\"\"\" ORDER BY 1"),
+      "1|NULL\n2|n");
 }
 
 TEST(SqliteDestinationTest, ColumnNamesDifferingOnlyInCaseAreTheSameColumn) {
   TempDir dir;
-  auto d = OpenDestination(dir.File());
+  auto d = OpenDestination(dir.Path("test.db"));
   auto v1 = MakeTable("t", {Col("ID", types::int64(), true), Col("Name", types::utf8())});
   ASSERT_OK(d->Migrate({v1}));
   auto v2 = MakeTable("T", {Col("id", types::int64(), true), Col("name", types::utf8())});
   ASSERT_OK(d->Migrate({v2}));
   ASSERT_OK(d->Write(*v2, {Batch(v2, R"([{"id": 1, "name": "x"}])")}));
-  EXPECT_EQ(Query(dir.File(), "SELECT ID, Name FROM t"), "1|x");
+  EXPECT_EQ(Query(dir.Path("test.db"), "SELECT ID, Name FROM t"), "1|x");
 }
 
 TEST(SqliteDestinationTest, SeveralDestinationsShareOneFile) {
@@ -371,7 +363,7 @@ TEST(SqliteDestinationTest, SeveralDestinationsShareOneFile) {
   std::vector<std::unique_ptr<plugin::DestinationPlugin>> dests;
   std::vector<TablePtr> tables;
   for (int i = 0; i < kWriters; ++i) {
-    dests.push_back(OpenDestination(dir.File()));
+    dests.push_back(OpenDestination(dir.Path("test.db")));
     tables.push_back(MakeTable(fmt::format("t{}", i), {Col("id", types::int64(), true)}));
     ASSERT_OK(dests.back()->Migrate({tables.back()}));
   }
@@ -393,7 +385,7 @@ TEST(SqliteDestinationTest, SeveralDestinationsShareOneFile) {
     ASSERT_OK(results[i]);
     ASSERT_OK(dests[i]->Close());
   }
-  EXPECT_EQ(Query(dir.File(),
+  EXPECT_EQ(Query(dir.Path("test.db"),
                   "SELECT (SELECT count(*) FROM t0), (SELECT count(*) FROM t1), "
                   "(SELECT count(*) FROM t2)"),
             "3000|3000|3000");
@@ -407,8 +399,8 @@ namespace {
 
 TEST(SqliteDestinationStateTest, LockHeldByThisProcessSaysTwoDestinationsShareTheFile) {
   TempDir dir;
-  auto d1 = OpenDestination(dir.File());
-  auto d2 = OpenDestination(dir.File());
+  auto d1 = OpenDestination(dir.Path("test.db"));
+  auto d2 = OpenDestination(dir.Path("test.db"));
   auto first = d1->TryLock("sync src");
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   auto second = d2->TryLock("sync src");
@@ -459,7 +451,7 @@ std::vector<types::RecordBatchPtr> ReadAll(plugin::DestinationPlugin& d, const s
 
 TEST(SqliteDestinationTest, TimestampsAndDatesOfEveryYearAreStoredAsSortableText) {
   TempDir dir;
-  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
+  auto d = OpenDestination(dir.Path("test.db"), {.write_mode = WriteMode::kAppend});
   auto t = MakeTable("times", {Col("n", types::int64()), Col("ts", types::timestamp()),
                                Col("d", types::date32())});
   ASSERT_OK(d->Migrate({t}));
@@ -502,16 +494,16 @@ TEST(SqliteDestinationTest, TimestampsAndDatesOfEveryYearAreStoredAsSortableText
   ASSERT_OK(d->Write(*t, {RawBatch(t, static_cast<int64_t>(n.size()),
                                    {RawArray(types::int64(), n), RawArray(types::timestamp(), ts),
                                     RawArray(types::date32(), ds)})}));
-  EXPECT_EQ(Query(dir.File(), "SELECT n, ts, d FROM times ORDER BY n"), want);
+  EXPECT_EQ(Query(dir.Path("test.db"), "SELECT n, ts, d FROM times ORDER BY n"), want);
 }
 
 TEST(SqliteDestinationTest, ReadsTimestampsAndDatesAsOtherToolsWriteThemAndRefusesOtherText) {
   TempDir dir;
-  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
+  auto d = OpenDestination(dir.Path("test.db"), {.write_mode = WriteMode::kAppend});
   auto t = MakeTable("times", {Col("n", types::int64()), Col("ts", types::timestamp()),
                                Col("d", types::date32())});
   ASSERT_OK(d->Migrate({t}));
-  ASSERT_EQ(Query(dir.File(),
+  ASSERT_EQ(Query(dir.Path("test.db"),
                   "INSERT INTO times VALUES (1, '2026-11-25T16:46:29.5Z', '2026-11-25'), "
                   "(2, '2026-11-25 16:46:29', '+2026-11-25')"),
             "");
@@ -522,7 +514,8 @@ TEST(SqliteDestinationTest, ReadsTimestampsAndDatesAsOtherToolsWriteThemAndRefus
   // Text that is no timestamp, or one beyond int64 microseconds, is an error, not a guess.
   for (const char* bad : {"2026-11-25 16:46:29 +02:00", "+294247-01-10 04:00:54.775808",
                           "2026-13-01 00:00:00", "yesterday"}) {
-    ASSERT_EQ(Query(dir.File(), fmt::format("UPDATE times SET ts = '{}' WHERE n = 2", bad)), "");
+    ASSERT_EQ(
+        Query(dir.Path("test.db"), fmt::format("UPDATE times SET ts = '{}' WHERE n = 2", bad)), "");
     Status st = d->Read(*t, [](types::RecordBatchPtr) { return Status::OK(); });
     EXPECT_TRUE(st.IsInvalid()) << bad;
     EXPECT_EQ(st.message(), fmt::format("table times: column ts, row 1: cannot read \"{}\" as "
@@ -533,7 +526,7 @@ TEST(SqliteDestinationTest, ReadsTimestampsAndDatesAsOtherToolsWriteThemAndRefus
 
 TEST(SqliteDestinationTest, FloatNaNInfinitiesAndNegativeZeroAreStoredDistinctFromNull) {
   TempDir dir;
-  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kAppend});
+  auto d = OpenDestination(dir.Path("test.db"), {.write_mode = WriteMode::kAppend});
   auto t = MakeTable("floats", {Col("n", types::int64()), Col("f32", types::float32()),
                                 Col("f64", types::float64())});
   ASSERT_OK(d->Migrate({t}));
@@ -551,25 +544,25 @@ TEST(SqliteDestinationTest, FloatNaNInfinitiesAndNegativeZeroAreStoredDistinctFr
                                     RawArray(types::float64(), values)})}));
   // NaN is the text 'NaN', -0.0 the blob '-0.0' (SQLite would store NULL and 0); infinities are
   // REALs.
-  EXPECT_EQ(
-      Query(dir.File(), "SELECT n, f32, typeof(f32), f64, typeof(f64) FROM floats ORDER BY n"),
-      "0|NaN|text|NaN|text\n"
-      "1|Inf|real|Inf|real\n"
-      "2|-Inf|real|-Inf|real\n"
-      "3|-0.0|blob|-0.0|blob\n"
-      "4|0.0|real|0.0|real\n"
-      "5|NULL|null|NULL|null\n"
-      "6|1.5|real|1.5|real");
+  EXPECT_EQ(Query(dir.Path("test.db"),
+                  "SELECT n, f32, typeof(f32), f64, typeof(f64) FROM floats ORDER BY n"),
+            "0|NaN|text|NaN|text\n"
+            "1|Inf|real|Inf|real\n"
+            "2|-Inf|real|-Inf|real\n"
+            "3|-0.0|blob|-0.0|blob\n"
+            "4|0.0|real|0.0|real\n"
+            "5|NULL|null|NULL|null\n"
+            "6|1.5|real|1.5|real");
 }
 
 TEST(SqliteDestinationTest, TextWithNulBytesIsStoredExactlyAndKeysStayDistinct) {
   TempDir dir;
-  auto d = OpenDestination(dir.File(), {.write_mode = WriteMode::kOverwrite});
+  auto d = OpenDestination(dir.Path("test.db"), {.write_mode = WriteMode::kOverwrite});
   auto t = MakeTable("t", {Col("name", types::utf8(), true, true), Col("n", types::int64())});
   ASSERT_OK(d->Migrate({t}));
   ASSERT_OK(d->Write(*t, {Batch(t, R"([{"name": "ab", "n": 1}, {"name": "a\u0000b", "n": 2},
                                       {"name": "\u0000", "n": 3}, {"name": "", "n": 4}])")}));
-  EXPECT_EQ(Query(dir.File(), "SELECT hex(name), n FROM t ORDER BY n"),
+  EXPECT_EQ(Query(dir.Path("test.db"), "SELECT hex(name), n FROM t ORDER BY n"),
             "6162|1\n610062|2\n00|3\n|4");
 }
 
